@@ -1,0 +1,1 @@
+"""Helpers shared by rules: pod specs, containers, quantities."""

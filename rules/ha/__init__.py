@@ -1,0 +1,1 @@
+"""High availability: replicas, disruption budgets, spread, probes, database and cache redundancy."""

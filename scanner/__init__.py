@@ -1,0 +1,1 @@
+"""govscan engine: loaders, tiers, rules runner, waivers and the gate."""

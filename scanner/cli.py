@@ -1,0 +1,188 @@
+"""The govscan command line: parses flags, calls the engine, writes reports, exits. No logic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from govscan.scanner.errors import GovscanError, UsageError
+from govscan.scanner.version import __version__
+
+app = typer.Typer(
+    name="govscan",
+    help=(
+        "Policy-as-code compliance scanner and CI gate for Kubernetes and Helm output.\n\n"
+        "Start with:  govscan scan k8s/   (or: helm template ... | govscan scan -)\n\n"
+        "Exit codes: 0 passed, 1 blocked by policy, 2 could not run as asked, 3 incomplete."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+rules_app = typer.Typer(help="List and explain the built-in rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+FORMATS_HELP = "Report format: table, json, sarif, junit, codequality. Repeat with --output to write several."
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"govscan: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _parse_size(text: str) -> int:
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    value = text.strip().lower().rstrip("ib")
+    try:
+        if value and value[-1] in units:
+            return int(float(value[:-1]) * units[value[-1]])
+        return int(value)
+    except ValueError:
+        raise UsageError(f"--max-file-size: {text!r} is not a size (e.g. 32M)") from None
+
+
+def _is_ci() -> bool:
+    return bool(os.environ.get("CI")) or bool(os.environ.get("GITHUB_ACTIONS")) or bool(os.environ.get("GITLAB_CI"))
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[str], typer.Argument(help="Files or directories to scan; - reads stdin (e.g. helm template output).", show_default=False)],
+    format: Annotated[list[str], typer.Option("--format", "-f", help=FORMATS_HELP)] = [],  # noqa: B006
+    output: Annotated[list[Path], typer.Option("--output", "-o", help="Write the matching --format to this file (paired in order).")] = [],  # noqa: B006
+    tier: Annotated[str | None, typer.Option(help="Treat every resource as this tier: production, staging, qa, development, sandbox.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default: nearest .govscan.yaml above the first path).")] = None,
+    rule: Annotated[list[str], typer.Option("--rule", "-r", help="Run only rules matching this id or glob (repeatable).")] = [],  # noqa: B006
+    skip_rule: Annotated[list[str], typer.Option("--skip-rule", help="Do not run rules matching this id or glob (repeatable).")] = [],  # noqa: B006
+    domain: Annotated[list[str], typer.Option("--domain", "-d", help="Run only rules of this domain (repeatable).")] = [],  # noqa: B006
+    fail_on: Annotated[str, typer.Option(help="Lowest enforcement that fails the gate: block, warn or info.")] = "block",
+    soft_fail: Annotated[bool, typer.Option("--soft-fail", help="Report blocking findings but exit 0 (never hides exit 2 or 3).")] = False,
+    fail_on_incomplete: Annotated[bool, typer.Option("--fail-on-incomplete", help="Exit 3 when any rule could not be evaluated.")] = False,
+    max_file_size: Annotated[str, typer.Option(help="Largest file to read, e.g. 32M.")] = "32M",
+    no_config: Annotated[bool, typer.Option("--no-config", help="Ignore .govscan.yaml files; use built-in defaults.")] = False,
+    color: Annotated[bool | None, typer.Option("--color/--no-color", help="Force colour on or off (default: on for a terminal).")] = None,
+) -> None:
+    """Scan manifests and Helm output, then gate on the findings.
+
+    Examples:\n
+      govscan scan k8s/ --tier production\n
+      helm template erp ./chart | govscan scan - --format sarif -o govscan.sarif\n
+      govscan scan overlays/ -f table -f junit -o - -o junit.xml
+    """
+    from govscan import reporters
+    from govscan.scanner.config import find_config, load_config
+    from govscan.scanner.engine import ScanRequest
+    from govscan.scanner.engine import scan as run_scan
+    from govscan.scanner.model import Enforcement, Tier
+
+    try:
+        formats = list(format) or ["table"]
+        for name in formats:
+            if name not in reporters.FORMATS:
+                raise UsageError(f"unknown format {name!r}; choose one of: {', '.join(reporters.FORMATS)}")
+        if len(output) > len(formats):
+            raise UsageError("more --output paths than --format options; pair each --output with a --format")
+        if len(formats) - len(output) > 1:
+            raise UsageError("only one format can go to stdout; give --output PATH for the others")
+        try:
+            tier_value = Tier.parse(tier) if tier else None
+        except ValueError:
+            raise UsageError(f"--tier: unknown tier {tier!r}; choose production, staging, qa, development or sandbox") from None
+        try:
+            threshold = Enforcement.parse(fail_on)
+            if threshold is Enforcement.OFF:
+                raise KeyError(fail_on)
+        except KeyError:
+            raise UsageError(f"--fail-on: {fail_on!r} is not one of block, warn, info") from None
+        if paths == ["-"] and sys.stdin.isatty():
+            raise UsageError("reading manifests from stdin, but stdin is a terminal; pipe input, e.g. helm template . | govscan scan -")
+        config_path = None if no_config else (config or find_config(Path(next((p for p in paths if p != "-"), "."))))
+        request = ScanRequest(
+            targets=tuple(paths),
+            config=load_config(config_path),
+            tier=tier_value,
+            rule_patterns=tuple(rule),
+            skip_patterns=tuple(skip_rule),
+            domains=tuple(domain),
+            fail_on=threshold,
+            soft_fail=soft_fail,
+            fail_on_incomplete=fail_on_incomplete,
+            max_file_bytes=_parse_size(max_file_size),
+            today=dt.date.today(),
+        )
+        report = run_scan(request)
+    except GovscanError as exc:
+        _fail(str(exc), exc.exit_code)
+
+    use_color = sys.stdout.isatty() and not os.environ.get("NO_COLOR") if color is None else color
+    for index, name in enumerate(formats):
+        target = output[index] if index < len(output) else None
+        to_stdout = target is None or str(target) == "-"
+        text = reporters.render(name, report, color=bool(use_color and to_stdout))
+        if to_stdout:
+            sys.stdout.write(text)
+        else:
+            assert target is not None
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                _fail(f"{target}: cannot write report: {exc.strerror or exc}")
+    gate = report.gate
+    if gate.exit_code == 2:
+        typer.echo(f"govscan: error: {gate.reason}", err=True)
+    raise typer.Exit(gate.exit_code)
+
+
+@rules_app.command("list")
+def rules_list(
+    domain: Annotated[str | None, typer.Option("--domain", "-d", help="Only this domain.")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table, markdown or json.")] = "table",
+) -> None:
+    """Print the rule catalog: id, domain, severity and enforcement per tier."""
+    from govscan.scanner import catalog
+
+    try:
+        sys.stdout.write(catalog.render_list(output_format, domain))
+    except GovscanError as exc:
+        _fail(str(exc), exc.exit_code)
+
+
+@rules_app.command("show")
+def rules_show(rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. ha.replicas.")]) -> None:
+    """Explain one rule: why it exists, how to pass, its options and enforcement per tier."""
+    from govscan.scanner import catalog
+
+    try:
+        sys.stdout.write(catalog.render_show(rule_id))
+    except GovscanError as exc:
+        _fail(str(exc), exc.exit_code)
+
+
+@app.command()
+def version() -> None:
+    """Print govscan's version."""
+    typer.echo(f"govscan {__version__}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("govscan: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: one line, no traceback
+        if os.environ.get("GOVSCAN_DEBUG"):
+            raise
+        typer.echo(f"govscan: internal error: {type(exc).__name__}: {exc} (set GOVSCAN_DEBUG=1 for a traceback)", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,345 @@
+"""`.govscan.yaml`: tier mapping, per-rule enforcement and options, waivers, profiles via `extends`.
+
+Found by walking up from the first scanned path, or given with --config. Validated with jsonschema;
+every problem is a one-line ConfigError naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from govscan.scanner.errors import ConfigError, InputError
+from govscan.scanner.model import TIERS, Enforcement, RuleMeta, Tier
+
+CONFIG_NAMES = (".govscan.yaml", ".govscan.yml")
+TIER_NAMES = [t.value for t in TIERS]
+LEVELS = [e.label for e in Enforcement]
+
+_enforcement = {
+    "oneOf": [
+        {"enum": LEVELS},
+        {
+            "type": "object",
+            "propertyNames": {"enum": TIER_NAMES},
+            "additionalProperties": {"enum": LEVELS},
+        },
+    ]
+}
+_pattern_map = {"type": "object", "additionalProperties": {"enum": TIER_NAMES}}
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "extends": {"type": "array", "items": {"type": "string"}},
+        "default_tier": {"enum": TIER_NAMES},
+        "tiers": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"namespaces": _pattern_map, "paths": _pattern_map},
+        },
+        "rules": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "enabled": {"type": "boolean"},
+                    "enforcement": _enforcement,
+                    "options": {"type": "object"},
+                },
+            },
+        },
+        "waivers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["rule", "resource", "owner", "reason", "expires"],
+                "properties": {
+                    "rule": {"type": "string", "minLength": 1},
+                    "resource": {"type": "string", "minLength": 1},
+                    "owner": {"type": "string", "minLength": 1},
+                    "reason": {"type": "string", "minLength": 3},
+                    "expires": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+                },
+            },
+        },
+        "waiver_policy": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "forbid_annotation_waivers_in": {"type": "array", "items": {"enum": TIER_NAMES}},
+                "max_days": {"type": "integer", "minimum": 1},
+            },
+        },
+        "workloads": {
+            "type": "object",
+            "description": "extra workload kinds: 'group/Kind' or 'Kind' -> dotted path of the pod spec",
+            "additionalProperties": {"type": "string", "pattern": r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"},
+        },
+        "settings": {"type": "object"},
+    },
+}
+
+
+@dataclass(frozen=True)
+class ConfigWaiver:
+    rule: str
+    resource: str
+    owner: str
+    reason: str
+    expires: dt.date
+    origin: str = ""
+
+    def matches(self, rule_id: str, candidates: Iterable[str]) -> bool:
+        return fnmatchcase(rule_id, self.rule) and any(fnmatchcase(c, self.resource) for c in candidates)
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    pattern: str
+    enabled: bool | None = None
+    enforcement: Mapping[Tier, Enforcement] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Config:
+    path: str | None = None
+    default_tier: Tier = Tier.PRODUCTION
+    namespace_tiers: tuple[tuple[str, Tier], ...] = ()
+    path_tiers: tuple[tuple[str, Tier], ...] = ()
+    rules: tuple[RuleSettings, ...] = ()
+    waivers: tuple[ConfigWaiver, ...] = ()
+    annotation_waivers_forbidden: frozenset[Tier] = frozenset({Tier.PRODUCTION})
+    max_waiver_days: int | None = None
+    pod_spec_paths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    _options_cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def _matching(self, rule_id: str) -> list[RuleSettings]:
+        hits = [s for s in self.rules if fnmatchcase(rule_id, s.pattern)]
+        # globs first (in file order), then the exact id, so the most specific entry wins
+        return [s for s in hits if s.pattern != rule_id] + [s for s in hits if s.pattern == rule_id]
+
+    def enforcement_for(self, meta: RuleMeta, tier: Tier) -> Enforcement:
+        level = meta.enforcement.get(tier, Enforcement.OFF)
+        for settings in self._matching(meta.id):
+            if settings.enabled is False:
+                level = Enforcement.OFF
+            elif settings.enabled is True and level is Enforcement.OFF and not settings.enforcement:
+                level = Enforcement.WARN
+            level = settings.enforcement.get(tier, level)
+        return level
+
+    def options_for(self, meta: RuleMeta) -> Any:
+        if meta.id in self._options_cache:
+            return self._options_cache[meta.id]
+        options = meta.options
+        overrides: dict[str, Any] = {}
+        for settings in self._matching(meta.id):
+            overrides.update(settings.options)
+        if overrides:
+            if options is None or not dataclasses.is_dataclass(options):
+                raise ConfigError(self.path or ".govscan.yaml", f"rules.{meta.id}.options: this rule takes no options")
+            names = {f.name for f in dataclasses.fields(options)}
+            unknown = sorted(set(overrides) - names)
+            if unknown:
+                raise ConfigError(
+                    self.path or ".govscan.yaml",
+                    f"rules.{meta.id}.options.{unknown[0]}: unknown option (allowed: {', '.join(sorted(names))})",
+                )
+            for key, value in overrides.items():
+                default = getattr(options, key)
+                if not _same_shape(default, value):
+                    raise ConfigError(
+                        self.path or ".govscan.yaml",
+                        f"rules.{meta.id}.options.{key}: expected {_type_name(default)}, got {_type_name(value)}",
+                    )
+            options = dataclasses.replace(options, **{k: _coerce(getattr(options, k), v) for k, v in overrides.items()})
+        self._options_cache[meta.id] = options
+        return options
+
+    def check_rules(self, metas: Iterable[RuleMeta]) -> None:
+        """Fail closed: a rule pattern or waiver that names no known rule is an error, not a no-op."""
+        metas = list(metas)
+        ids = [m.id for m in metas]
+        where = self.path or ".govscan.yaml"
+        for settings in self.rules:
+            if not any(fnmatchcase(i, settings.pattern) for i in ids):
+                raise ConfigError(where, f"rules.{settings.pattern}: no such rule (see `govscan rules list`)")
+        for waiver in self.waivers:
+            if not any(fnmatchcase(i, waiver.rule) for i in ids):
+                raise ConfigError(where, f"waivers: rule {waiver.rule!r} matches no rule (see `govscan rules list`)")
+        for meta in metas:
+            self.options_for(meta)
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", dict: "a mapping"}.get(
+        type(value), "a list" if isinstance(value, list | tuple | frozenset) else type(value).__name__
+    )
+
+
+def _same_shape(default: Any, value: Any) -> bool:
+    if default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, tuple | list | frozenset):
+        return isinstance(value, list)
+    if isinstance(default, Mapping):
+        return isinstance(value, dict)
+    return True
+
+
+def _coerce(default: Any, value: Any) -> Any:
+    if isinstance(default, tuple):
+        return tuple(value)
+    if isinstance(default, frozenset):
+        return frozenset(value)
+    return value
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest .govscan.yaml at or above `start`."""
+    current = start.resolve()
+    if current.is_file():
+        current = current.parent
+    for directory in (current, *current.parents):
+        for name in CONFIG_NAMES:
+            candidate = directory / name
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _read_mapping(path: Path) -> tuple[dict[str, Any], Mapping[str, tuple[int, int]]]:
+    from govscan.scanner.loaders.yamldoc import iter_documents
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), f"cannot read config: {exc}") from None
+    try:
+        docs = list(iter_documents(text, str(path)))
+    except InputError as exc:
+        raise ConfigError(str(path), exc.problem, exc.line) from None
+    if not docs:
+        return {}, {}
+    if len(docs) > 1:
+        raise ConfigError(str(path), "config must be a single YAML document", docs[1].line)
+    if not isinstance(docs[0].body, dict):
+        raise ConfigError(str(path), "config must be a mapping of keys such as default_tier, tiers, rules, waivers")
+    return docs[0].body, docs[0].positions
+
+
+def _validate(data: dict[str, Any], positions: Mapping[str, tuple[int, int]], path: Path) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if not errors:
+        return
+    error = jsonschema.exceptions.best_match(errors) or errors[0]
+    keys = [str(k) for k in error.absolute_path]
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {})
+        unknown = sorted(k for k in error.instance if k not in allowed)
+        if unknown:
+            keys.append(unknown[0])
+            pointer = "".join(f"/{k}" for k in keys)
+            line = positions.get(pointer, (None, None))[0]
+            hint = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
+            raise ConfigError(str(path), f"{'.'.join(keys)}: unknown key{hint}", line)
+    pointer = "".join(f"/{k}" for k in keys)
+    line = positions.get(pointer, (None, None))[0]
+    message = error.message if len(error.message) < 160 else error.message[:157] + "..."
+    if error.validator == "oneOf":
+        message = f"expected one of {', '.join(LEVELS)} or a mapping of tier to level"
+    raise ConfigError(str(path), f"{'.'.join(keys) or '(top level)'}: {message}", line)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if key == "waivers":
+            merged[key] = list(base.get(key, [])) + list(value)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _load_raw(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    resolved = path.resolve()
+    if resolved in seen:
+        chain = " -> ".join(p.name for p in (*seen, resolved))
+        raise ConfigError(str(path), f"extends loops back on itself ({chain})")
+    data, positions = _read_mapping(path)
+    _validate(data, positions, path)
+    merged: dict[str, Any] = {}
+    for parent in data.get("extends", []):
+        parent_path = (path.parent / parent).resolve()
+        if not parent_path.is_file():
+            line = positions.get("/extends", (None, None))[0]
+            raise ConfigError(str(path), f"extends: {parent} not found", line)
+        merged = _merge(merged, _load_raw(parent_path, (*seen, resolved)))
+    own = {k: v for k, v in data.items() if k != "extends"}
+    return _merge(merged, own)
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a config file (None gives the built-in defaults)."""
+    if path is None:
+        return Config()
+    if not path.is_file():
+        raise ConfigError(str(path), "config file not found")
+    data = _load_raw(path, ())
+    return build_config(data, str(path))
+
+
+def build_config(data: Mapping[str, Any], where: str) -> Config:
+    rules = []
+    for pattern, entry in (data.get("rules") or {}).items():
+        enforcement = entry.get("enforcement", {})
+        if isinstance(enforcement, str):
+            table = {tier: Enforcement.parse(enforcement) for tier in TIERS}
+        else:
+            table = {Tier(t): Enforcement.parse(v) for t, v in enforcement.items()}
+        rules.append(RuleSettings(pattern, entry.get("enabled"), table, dict(entry.get("options") or {})))
+    waivers = []
+    for i, item in enumerate(data.get("waivers") or []):
+        try:
+            expires = dt.date.fromisoformat(item["expires"])
+        except ValueError:
+            raise ConfigError(where, f"waivers[{i}].expires: {item['expires']!r} is not a valid date") from None
+        waivers.append(ConfigWaiver(item["rule"], item["resource"], item["owner"], item["reason"], expires, f"{where} waivers[{i}]"))
+    policy = data.get("waiver_policy") or {}
+    tiers = data.get("tiers") or {}
+    forbidden = policy.get("forbid_annotation_waivers_in")
+    return Config(
+        path=where,
+        default_tier=Tier(data.get("default_tier", Tier.PRODUCTION.value)),
+        namespace_tiers=tuple((p, Tier(t)) for p, t in (tiers.get("namespaces") or {}).items()),
+        path_tiers=tuple((p, Tier(t)) for p, t in (tiers.get("paths") or {}).items()),
+        rules=tuple(rules),
+        waivers=tuple(waivers),
+        annotation_waivers_forbidden=frozenset(Tier(t) for t in forbidden) if forbidden is not None else frozenset({Tier.PRODUCTION}),
+        max_waiver_days=policy.get("max_days"),
+        pod_spec_paths={k: tuple(v.split(".")) for k, v in (data.get("workloads") or {}).items()},
+        settings=dict(data.get("settings") or {}),
+    )

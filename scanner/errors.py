@@ -1,0 +1,39 @@
+"""Errors that become one-line messages (exit 2) or govscan.input-error findings, never tracebacks."""
+
+from __future__ import annotations
+
+
+class GovscanError(Exception):
+    """A problem the user can fix; `str()` is the whole one-line message."""
+
+    exit_code = 2
+
+
+class UsageError(GovscanError):
+    """Bad flags or arguments."""
+
+
+class ConfigError(GovscanError):
+    """An invalid .govscan.yaml: unknown key, wrong type, bad value."""
+
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
+
+
+class InputError(GovscanError):
+    """An input that cannot be read or parsed; carries file, line and column when known."""
+
+    def __init__(self, path: str, message: str, line: int | None = None, column: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.column = column
+        self.problem = message
+        where = path
+        if line:
+            where += f":{line}"
+            if column:
+                where += f":{column}"
+        super().__init__(f"{where}: {message}")

@@ -1,0 +1,153 @@
+"""Finding and reading the files to scan: directories, files and stdin, safely.
+
+Reading is where hostile input starts: size caps, binary and non-UTF-8 files, special files and
+symlinks that leave the scanned tree are all turned into InputErrors naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from govscan.scanner.errors import InputError, UsageError
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+SKIPPED_DIRECTORIES = frozenset({".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__", ".venv"})
+DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """A file to scan: `display` is what reports show (relative to the working directory)."""
+
+    display: str
+    path: Path | None  # None for stdin
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    try:
+        return path.resolve().relative_to(cwd).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def discover(targets: list[str], cwd: Path | None = None) -> tuple[list[InputFile], list[InputError]]:
+    """Expand targets into a stable, de-duplicated list of files, plus errors for unusable paths.
+
+    Raises UsageError when a target does not exist or nothing at all was found.
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    files: list[InputFile] = []
+    errors: list[InputError] = []
+    seen: set[str] = set()
+    for target in targets:
+        if target == STDIN:
+            if STDIN not in seen:
+                seen.add(STDIN)
+                files.append(InputFile(STDIN_NAME, None))
+            continue
+        path = Path(target)
+        if not path.exists() and not path.is_symlink():
+            raise UsageError(f"{target}: no such file or directory")
+        if path.is_dir():
+            found, problems = _walk(path, cwd)
+            errors.extend(problems)
+            if not found and not problems:
+                raise UsageError(
+                    f"{target}: no manifests found (looked for {', '.join(MANIFEST_SUFFIXES)} files); "
+                    "pass a file, a directory of manifests, or - for stdin"
+                )
+        else:
+            found = [path]
+        for file in found:
+            key = str(file.resolve())
+            if key not in seen:
+                seen.add(key)
+                files.append(InputFile(display_path(file, cwd), file))
+    return files, errors
+
+
+def _walk(root: Path, cwd: Path) -> tuple[list[Path], list[InputError]]:
+    real_root = root.resolve()
+    found: list[Path] = []
+    errors: list[InputError] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        kept = []
+        for d in sorted(dirnames):
+            if d in SKIPPED_DIRECTORIES:
+                continue
+            if (here / d).is_symlink():
+                errors.append(InputError(display_path(here / d, cwd), "symlinked directory not followed"))
+                continue
+            kept.append(d)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            if not name.endswith(MANIFEST_SUFFIXES):
+                continue
+            path = here / name
+            if path.is_symlink():
+                try:
+                    resolved = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    errors.append(InputError(display_path(path, cwd), "broken or looping symlink"))
+                    continue
+                if not resolved.is_relative_to(real_root):
+                    errors.append(InputError(display_path(path, cwd), "symlink points outside the scanned tree"))
+                    continue
+            found.append(path)
+    return found, errors
+
+
+def read_text(file: InputFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+    """The file's text, or an InputError saying exactly why it cannot be scanned."""
+    if file.path is None:
+        data = sys.stdin.buffer.read(max_bytes + 1)
+    else:
+        try:
+            info = file.path.stat()
+        except OSError as exc:
+            raise InputError(file.display, f"cannot read: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(file.display, "not a regular file")
+        if info.st_size > max_bytes:
+            raise InputError(
+                file.display,
+                f"file is {info.st_size / 1048576:.1f} MiB, over the {max_bytes / 1048576:.0f} MiB limit "
+                "(raise it with --max-file-size)",
+            )
+        try:
+            with file.path.open("rb") as handle:
+                data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise InputError(file.display, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise InputError(file.display, f"input is over the {max_bytes / 1048576:.0f} MiB limit (raise it with --max-file-size)")
+    return decode(data, file.display)
+
+
+def decode(data: bytes, display: str) -> str:
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise InputError(display, "binary file (NUL byte), not a manifest", line)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(display, f"not UTF-8 text (invalid byte at offset {exc.start})", line) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def iter_texts(files: list[InputFile], max_bytes: int) -> Iterator[tuple[InputFile, str | InputError]]:
+    for file in files:
+        try:
+            yield file, read_text(file, max_bytes)
+        except InputError as exc:
+            yield file, exc

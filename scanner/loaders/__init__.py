@@ -1,0 +1,1 @@
+"""Input loaders, one module per input kind."""

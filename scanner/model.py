@@ -1,0 +1,343 @@
+"""Core types shared by loaders, rules, the engine and reporters.
+
+Frozen dataclasses and enums only: no I/O, no logic beyond small derived properties.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from govscan.scanner.context import Context
+
+
+class Tier(enum.Enum):
+    """Environment tier of a resource, most demanding first."""
+
+    PRODUCTION = "production"
+    STAGING = "staging"
+    QA = "qa"
+    DEVELOPMENT = "development"
+    SANDBOX = "sandbox"
+
+    @classmethod
+    def parse(cls, text: str) -> Tier:
+        key = text.strip().lower()
+        key = TIER_ALIASES.get(key, key)
+        return cls(key)
+
+
+TIER_ALIASES = {
+    "prod": "production",
+    "prd": "production",
+    "stage": "staging",
+    "stg": "staging",
+    "test": "qa",
+    "uat": "qa",
+    "dev": "development",
+    "develop": "development",
+    "sbx": "sandbox",
+}
+
+TIERS: tuple[Tier, ...] = tuple(Tier)
+
+
+class Enforcement(enum.IntEnum):
+    """What a finding does to the gate. Ordered: off < info < warn < block."""
+
+    OFF = 0
+    INFO = 1
+    WARN = 2
+    BLOCK = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Enforcement:
+        return cls[text.strip().upper()]
+
+
+class Severity(enum.IntEnum):
+    """The rule's own judgement of impact; feeds SARIF security-severity, never the gate."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.strip().upper()]
+
+
+class Status(enum.Enum):
+    """Outcome of one (rule, resource) evaluation."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    WAIVED = "waived"
+    NOT_EVALUATED = "not-evaluated"
+    ERROR = "error"
+
+
+class Platform(enum.Enum):
+    K8S = "k8s"
+    TERRAFORM = "terraform"
+    PULUMI = "pulumi"
+
+
+class Origin(enum.Enum):
+    FILE = "file"
+    STDIN = "stdin"
+    HELM = "helm"
+    TFPLAN = "tfplan"
+    PULUMI = "pulumi"
+    CLUSTER = "cluster"
+
+
+Position = tuple[int, int]
+"""1-based (line, column)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a resource came from, with a side map of JSON pointer -> position.
+
+    `path` is repo-relative (or `<stdin>`); `template` is the Helm chart template named by the
+    document's `# Source:` comment, which reports prefer over `path` when set.
+    """
+
+    origin: Origin
+    path: str
+    document: int = 0
+    template: str | None = None
+    positions: Mapping[str, Position] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def display_path(self) -> str:
+        return self.template or self.path
+
+    def locate(self, pointer: str = "") -> Position:
+        """Position of `pointer`, or of its nearest known parent when the key is missing."""
+        positions = self.positions
+        probe = pointer
+        while True:
+            hit = positions.get(probe)
+            if hit is not None:
+                return hit
+            if not probe:
+                return (1, 1)
+            probe = probe.rsplit("/", 1)[0] if "/" in probe else ""
+
+
+def escape_pointer_token(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def pointer_join(*tokens: str | int) -> str:
+    """Build a JSON pointer from tokens: pointer_join("spec", "replicas") == "/spec/replicas"."""
+    return "".join("/" + escape_pointer_token(str(t)) for t in tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One object to judge: a Kubernetes manifest, a planned cloud resource, a Pulumi step."""
+
+    uid: str
+    platform: Platform
+    kind: str
+    api_version: str
+    name: str
+    namespace: str | None
+    body: Mapping[str, Any] = field(repr=False)
+    source: Source
+    labels: Mapping[str, str] = field(default_factory=dict, repr=False)
+    annotations: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rsplit("/", 1)[0] if "/" in self.api_version else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a rule yields: a message and the JSON pointer of the offending (or missing) field."""
+
+    message: str
+    pointer: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NotEvaluated:
+    """What a rule yields when it cannot decide (missing input, unknown value): never a pass."""
+
+    reason: str
+
+
+EnforcementTable = Mapping[Tier, Enforcement]
+
+
+def enforcement_table(
+    production: str, staging: str, qa: str, development: str, sandbox: str
+) -> dict[Tier, Enforcement]:
+    """Spell a rule's default enforcement per tier in tier order."""
+    values = (production, staging, qa, development, sandbox)
+    return {tier: Enforcement.parse(v) for tier, v in zip(TIERS, values, strict=True)}
+
+
+CheckFn = Callable[[Resource, "Context", Any], Iterator["Violation | NotEvaluated"]]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    """A rule's identity and defaults. Remediation is required."""
+
+    id: str
+    domain: str
+    title: str
+    severity: Severity
+    enforcement: EnforcementTable
+    remediation: str
+    kinds: tuple[str, ...] = ()
+    platforms: tuple[Platform, ...] = (Platform.K8S,)
+    controls: tuple[str, ...] = ()
+    options: Any = None
+    """A frozen dataclass instance holding option defaults, or None."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A discovered rule: its metadata, its check function and its module docstring."""
+
+    meta: RuleMeta
+    check: CheckFn
+    doc: str
+    module: str
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    path: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """Why a finding does not count: where the waiver came from, who owns it, until when."""
+
+    rule_id: str
+    reason: str
+    source: str  # "annotation" | "config" | "rego-exception"
+    owner: str | None = None
+    expires: str | None = None  # ISO date
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRef:
+    """The parts of a resource a report needs (bodies never leave the engine)."""
+
+    uid: str
+    platform: Platform
+    kind: str
+    name: str
+    namespace: str | None
+    api_version: str
+    path: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    domain: str
+    resource: ResourceRef
+    tier: Tier
+    enforcement: Enforcement
+    severity: Severity
+    message: str
+    remediation: str
+    location: Location
+    pointer: str
+    fingerprint: str
+    title: str = ""
+    waiver: Waiver | None = None
+
+    @property
+    def waived(self) -> bool:
+        return self.waiver is not None
+
+    @property
+    def blocking(self) -> bool:
+        return self.enforcement is Enforcement.BLOCK and self.waiver is None
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.location.path, self.location.line, self.location.column, self.rule_id, self.fingerprint)
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    rule_id: str
+    resource_uid: str
+    status: Status
+    tier: Tier | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A document or file that was read but is not something govscan judges, with why."""
+
+    path: str
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecision:
+    verdict: str  # "passed" | "blocked" | "error" | "incomplete"
+    exit_code: int
+    reason: str
+    counts: Mapping[str, int]
+    blocking: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """What reporters need to know about every rule that ran (SARIF's rule table, JUnit's suites)."""
+
+    id: str
+    domain: str
+    title: str
+    severity: Severity
+    remediation: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """Everything a reporter needs. Reporters are pure functions of this value."""
+
+    tool_version: str
+    findings: tuple[Finding, ...]
+    evaluations: tuple[Evaluation, ...]
+    rules: tuple[RuleInfo, ...]
+    gate: GateDecision
+    resources: int
+    files: int
+    skipped: tuple[Skipped, ...] = ()
+    targets: tuple[str, ...] = ()
