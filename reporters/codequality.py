@@ -1,0 +1,59 @@
+"""GitLab Code Quality report (the Code Climate subset GitLab reads).
+
+Waived findings are omitted: GitLab has no notion of a suppressed issue, so listing them would show
+accepted risks as open problems in merge requests. The JSON and SARIF reports keep them.
+
+Severity comes from enforcement, refined by the rule's severity for blocking ones:
+block -> critical (critical severity) or major; warn -> minor; info -> info.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from govscan.reporters._common import repo_path, sorted_findings
+from govscan.scanner.model import Enforcement, Finding, ScanReport, Severity
+
+
+def quality_severity(finding: Finding) -> str:
+    if finding.enforcement is Enforcement.BLOCK:
+        return "critical" if finding.severity is Severity.CRITICAL else "major"
+    if finding.enforcement is Enforcement.WARN:
+        return "minor"
+    return "info"
+
+
+def _unique(fingerprint: str, seen: set[str]) -> str:
+    """The fingerprint itself, or `fp:2`, `fp:3`... for repeats (GitLab needs them unique)."""
+    candidate, n = fingerprint, 1
+    while candidate in seen:
+        n += 1
+        candidate = f"{fingerprint}:{n}"
+    seen.add(candidate)
+    return candidate
+
+
+def issues(report: ScanReport) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for finding in sorted_findings(report):
+        if finding.waived:
+            continue
+        out.append(
+            {
+                "description": f"{finding.rule_id}: {finding.message}",
+                "check_name": finding.rule_id,
+                "fingerprint": _unique(finding.fingerprint, seen),
+                "severity": quality_severity(finding),
+                "location": {
+                    "path": repo_path(finding.location.path),
+                    "lines": {"begin": max(1, finding.location.line)},
+                },
+            }
+        )
+    return out
+
+
+def render(report: ScanReport) -> str:
+    return json.dumps(issues(report), indent=2) + "\n"
