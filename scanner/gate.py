@@ -47,9 +47,11 @@ def decide(
     }
     fingerprints = tuple(sorted(f.fingerprint for f in blocking))
     if input_errors:
-        files = sorted({f.location.path for f in input_errors})
-        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-        return GateDecision("error", EXIT_ERROR, f"{len(files)} input(s) could not be read: {shown}", counts, fingerprints)
+        first = min(input_errors, key=lambda f: f.sort_key())
+        reason = f"{first.location.path}:{first.location.line}: {first.message}"
+        if len(input_errors) > 1:
+            reason += f" (and {len(input_errors) - 1} more input error(s); see the report)"
+        return GateDecision("error", EXIT_ERROR, reason, counts, fingerprints)
     if resources == 0:
         return GateDecision("error", EXIT_ERROR, "nothing to scan: no Kubernetes resources found in the inputs", counts, fingerprints)
     if blocking and not soft_fail:

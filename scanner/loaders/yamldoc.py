@@ -176,17 +176,18 @@ def iter_documents(text: str, path: str) -> Iterator[Document]:
                 raise InputError(path, "nesting too deep to parse") from None
             if node is None:
                 continue
+            index += 1
             start = node.start_mark.line + 1
+            builder = _Builder(loader, path)
+            builder.positions[""] = (start, node.start_mark.column + 1)
+            body = builder.build(node, "", 0)
+            if body is None:  # an empty document (Helm emits them) owns no `# Source:` comment
+                continue
             template = None
             for line, name in sources:
                 if previous_end < line <= start:
                     template = name
             previous_end = node.end_mark.line + 1
-            builder = _Builder(loader, path)
-            builder.positions[""] = (start, node.start_mark.column + 1)
-            body = builder.build(node, "", 0)
-            if body is not None:
-                yield Document(index, body, builder.positions, start, template, builder.duplicates)
-            index += 1
+            yield Document(index - 1, body, builder.positions, start, template, builder.duplicates)
     finally:
         loader.dispose()
