@@ -64,7 +64,9 @@ def render_list(fmt: str, domain: str | None = None) -> str:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     lines = ["  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [header, *rows]]
     lines.append("")
-    lines.append(f"{len(rules)} rules. `govscan rules show ID` explains one; enforcement per tier is overridable in .govscan.yaml.")
+    lines.append(
+        f"{len(rules)} rules. `govscan rules show ID` explains one; enforcement per tier is overridable in .govscan.yaml."
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -86,8 +88,15 @@ def render_show(rule_id: str) -> str:
         lines += ["", "Options (rules." + meta.id + ".options in .govscan.yaml):"]
         lines += [f"  {k}: {json.dumps(v)}" for k, v in options.items()]
     if meta.kinds:
-        lines += ["", "Applies to: " + ", ".join("workloads (any kind with a pod template)" if k == "@workload" else k for k in meta.kinds)]
-    lines += ["", f'Waive (outside production): annotate the resource  govscan.io/waive.{meta.id}: "<reason>; expires=YYYY-MM-DD"']
+        lines += [
+            "",
+            "Applies to: "
+            + ", ".join("workloads (any kind with a pod template)" if k == "@workload" else k for k in meta.kinds),
+        ]
+    lines += [
+        "",
+        f'Waive (outside production): annotate the resource  govscan.io/waive.{meta.id}: "<reason>; expires=YYYY-MM-DD"',
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -102,9 +111,22 @@ def render_markdown(rules: list[Rule] | None = None) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rules:
-        out.append(f"| [`{r.id}`](#{r.id.replace('.', '')}) | {r.meta.domain} | {r.meta.severity.label} | " + " | ".join(_levels(r)) + " |")
+        out.append(
+            f"| [`{r.id}`](#{r.id.replace('.', '')}) | {r.meta.domain} | {r.meta.severity.label} | "
+            + " | ".join(_levels(r))
+            + " |"
+        )
     for r in rules:
-        out += ["", f"## {r.id}", "", f"**{r.meta.title}** ({r.meta.domain}, {r.meta.severity.label})", "", r.doc, "", f"**Remediation:** {r.meta.remediation}"]
+        out += [
+            "",
+            f"## {r.id}",
+            "",
+            f"**{r.meta.title}** ({r.meta.domain}, {r.meta.severity.label})",
+            "",
+            r.doc,
+            "",
+            f"**Remediation:** {r.meta.remediation}",
+        ]
         options = _options(r)
         if options:
             out += ["", "Options: " + ", ".join(f"`{k}` = `{json.dumps(v)}`" for k, v in options.items())]

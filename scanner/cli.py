@@ -53,20 +53,49 @@ def _is_ci() -> bool:
 
 @app.command()
 def scan(
-    paths: Annotated[list[str], typer.Argument(help="Files or directories to scan; - reads stdin (e.g. helm template output).", show_default=False)],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files or directories to scan; - reads stdin (e.g. helm template output).", show_default=False
+        ),
+    ],
     format: Annotated[list[str], typer.Option("--format", "-f", help=FORMATS_HELP)] = [],  # noqa: B006
-    output: Annotated[list[Path], typer.Option("--output", "-o", help="Write the matching --format to this file (paired in order).")] = [],  # noqa: B006
-    tier: Annotated[str | None, typer.Option(help="Treat every resource as this tier: production, staging, qa, development, sandbox.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default: nearest .govscan.yaml above the first path).")] = None,
-    rule: Annotated[list[str], typer.Option("--rule", "-r", help="Run only rules matching this id or glob (repeatable).")] = [],  # noqa: B006
-    skip_rule: Annotated[list[str], typer.Option("--skip-rule", help="Do not run rules matching this id or glob (repeatable).")] = [],  # noqa: B006
-    domain: Annotated[list[str], typer.Option("--domain", "-d", help="Run only rules of this domain (repeatable).")] = [],  # noqa: B006
-    fail_on: Annotated[str, typer.Option(help="Lowest enforcement that fails the gate: block, warn or info.")] = "block",
-    soft_fail: Annotated[bool, typer.Option("--soft-fail", help="Report blocking findings but exit 0 (never hides exit 2 or 3).")] = False,
-    fail_on_incomplete: Annotated[bool, typer.Option("--fail-on-incomplete", help="Exit 3 when any rule could not be evaluated.")] = False,
+    output: Annotated[
+        list[Path], typer.Option("--output", "-o", help="Write the matching --format to this file (paired in order).")
+    ] = [],  # noqa: B006
+    tier: Annotated[
+        str | None,
+        typer.Option(help="Treat every resource as this tier: production, staging, qa, development, sandbox."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Config file (default: nearest .govscan.yaml above the first path)."),
+    ] = None,
+    rule: Annotated[
+        list[str], typer.Option("--rule", "-r", help="Run only rules matching this id or glob (repeatable).")
+    ] = [],  # noqa: B006
+    skip_rule: Annotated[
+        list[str], typer.Option("--skip-rule", help="Do not run rules matching this id or glob (repeatable).")
+    ] = [],  # noqa: B006
+    domain: Annotated[
+        list[str], typer.Option("--domain", "-d", help="Run only rules of this domain (repeatable).")
+    ] = [],  # noqa: B006
+    fail_on: Annotated[
+        str, typer.Option(help="Lowest enforcement that fails the gate: block, warn or info.")
+    ] = "block",
+    soft_fail: Annotated[
+        bool, typer.Option("--soft-fail", help="Report blocking findings but exit 0 (never hides exit 2 or 3).")
+    ] = False,
+    fail_on_incomplete: Annotated[
+        bool, typer.Option("--fail-on-incomplete", help="Exit 3 when any rule could not be evaluated.")
+    ] = False,
     max_file_size: Annotated[str, typer.Option(help="Largest file to read, e.g. 32M.")] = "32M",
-    no_config: Annotated[bool, typer.Option("--no-config", help="Ignore .govscan.yaml files; use built-in defaults.")] = False,
-    color: Annotated[bool | None, typer.Option("--color/--no-color", help="Force colour on or off (default: on for a terminal).")] = None,
+    no_config: Annotated[
+        bool, typer.Option("--no-config", help="Ignore .govscan.yaml files; use built-in defaults.")
+    ] = False,
+    color: Annotated[
+        bool | None, typer.Option("--color/--no-color", help="Force colour on or off (default: on for a terminal).")
+    ] = None,
 ) -> None:
     """Scan manifests and Helm output, then gate on the findings.
 
@@ -93,7 +122,9 @@ def scan(
         try:
             tier_value = Tier.parse(tier) if tier else None
         except ValueError:
-            raise UsageError(f"--tier: unknown tier {tier!r}; choose production, staging, qa, development or sandbox") from None
+            raise UsageError(
+                f"--tier: unknown tier {tier!r}; choose production, staging, qa, development or sandbox"
+            ) from None
         try:
             threshold = Enforcement.parse(fail_on)
             if threshold is Enforcement.OFF:
@@ -101,7 +132,9 @@ def scan(
         except KeyError:
             raise UsageError(f"--fail-on: {fail_on!r} is not one of block, warn, info") from None
         if paths == ["-"] and sys.stdin.isatty():
-            raise UsageError("reading manifests from stdin, but stdin is a terminal; pipe input, e.g. helm template . | govscan scan -")
+            raise UsageError(
+                "reading manifests from stdin, but stdin is a terminal; pipe input, e.g. helm template . | govscan scan -"
+            )
         config_path = None if no_config else (config or find_config(Path(next((p for p in paths if p != "-"), "."))))
         request = ScanRequest(
             targets=tuple(paths),
@@ -180,7 +213,9 @@ def main() -> None:
     except Exception as exc:  # the last line of defence: one line, no traceback
         if os.environ.get("GOVSCAN_DEBUG"):
             raise
-        typer.echo(f"govscan: internal error: {type(exc).__name__}: {exc} (set GOVSCAN_DEBUG=1 for a traceback)", err=True)
+        typer.echo(
+            f"govscan: internal error: {type(exc).__name__}: {exc} (set GOVSCAN_DEBUG=1 for a traceback)", err=True
+        )
         sys.exit(2)
 
 

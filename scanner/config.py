@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from govscan.scanner.errors import ConfigError, InputError
 from govscan.scanner.model import TIERS, Enforcement, RuleMeta, Tier
@@ -164,7 +164,9 @@ class Config:
                         self.path or ".govscan.yaml",
                         f"rules.{meta.id}.options.{key}: expected {_type_name(default)}, got {_type_name(value)}",
                     )
-            options = dataclasses.replace(options, **{k: _coerce(getattr(options, k), v) for k, v in overrides.items()})
+            options = dataclasses.replace(
+                cast(Any, options), **{k: _coerce(getattr(options, k), v) for k, v in overrides.items()}
+            )
         self._options_cache[meta.id] = options
         return options
 
@@ -327,7 +329,11 @@ def build_config(data: Mapping[str, Any], where: str) -> Config:
             expires = dt.date.fromisoformat(item["expires"])
         except ValueError:
             raise ConfigError(where, f"waivers[{i}].expires: {item['expires']!r} is not a valid date") from None
-        waivers.append(ConfigWaiver(item["rule"], item["resource"], item["owner"], item["reason"], expires, f"{where} waivers[{i}]"))
+        waivers.append(
+            ConfigWaiver(
+                item["rule"], item["resource"], item["owner"], item["reason"], expires, f"{where} waivers[{i}]"
+            )
+        )
     policy = data.get("waiver_policy") or {}
     tiers = data.get("tiers") or {}
     forbidden = policy.get("forbid_annotation_waivers_in")
@@ -338,7 +344,9 @@ def build_config(data: Mapping[str, Any], where: str) -> Config:
         path_tiers=tuple((p, Tier(t)) for p, t in (tiers.get("paths") or {}).items()),
         rules=tuple(rules),
         waivers=tuple(waivers),
-        annotation_waivers_forbidden=frozenset(Tier(t) for t in forbidden) if forbidden is not None else frozenset({Tier.PRODUCTION}),
+        annotation_waivers_forbidden=frozenset(Tier(t) for t in forbidden)
+        if forbidden is not None
+        else frozenset({Tier.PRODUCTION}),
         max_waiver_days=policy.get("max_days"),
         pod_spec_paths={k: tuple(v.split(".")) for k, v in (data.get("workloads") or {}).items()},
         settings=dict(data.get("settings") or {}),

@@ -21,7 +21,6 @@ from govscan.scanner.context import Context
 from govscan.scanner.errors import InputError, UsageError
 from govscan.scanner.loaders import k8s
 from govscan.scanner.model import (
-    TIERS,
     Enforcement,
     Evaluation,
     Finding,
@@ -214,8 +213,17 @@ class Engine:
             self._tool_finding(INPUT_ERROR, error, default_tier)
         for dup in loaded.duplicates:
             tier = resolver.tier_of(dup.resource)
-            message = f"key {dup.pointer.rsplit('/', 1)[-1]!r} at {dup.pointer} is given twice; only the last value counts"
-            self._emit(DUPLICATE_KEY, dup.resource, tier, DUPLICATE_KEY.enforcement[tier], Violation(message, dup.pointer), waivers)
+            message = (
+                f"key {dup.pointer.rsplit('/', 1)[-1]!r} at {dup.pointer} is given twice; only the last value counts"
+            )
+            self._emit(
+                DUPLICATE_KEY,
+                dup.resource,
+                tier,
+                DUPLICATE_KEY.enforcement[tier],
+                Violation(message, dup.pointer),
+                waivers,
+            )
 
         by_kind: dict[str, list[Rule]] = {}
         generic: list[Rule] = []
@@ -246,7 +254,14 @@ class Engine:
         for problem in waivers.problems():
             resource = problem.resource
             tier = resolver.tier_of(resource)
-            self._emit(WAIVER_PROBLEM, resource, tier, WAIVER_PROBLEM.enforcement[tier], Violation(problem.message, problem.pointer), None)
+            self._emit(
+                WAIVER_PROBLEM,
+                resource,
+                tier,
+                WAIVER_PROBLEM.enforcement[tier],
+                Violation(problem.message, problem.pointer),
+                None,
+            )
 
         findings = _unique_fingerprints(self.findings)
         decision = gate_module.decide(
@@ -280,21 +295,27 @@ class Engine:
         except Exception as exc:  # a rule bug must never abort the scan or pass silently
             message = f"rule {rule.id} crashed: {type(exc).__name__}: {exc}"[:300]
             self.evaluations.append(Evaluation(rule.id, resource.uid, Status.ERROR, tier, message))
-            self._emit(RULE_ERROR, resource, tier, config_enforcement(self.config, RULE_ERROR, tier), Violation(message), waivers)
+            self._emit(
+                RULE_ERROR,
+                resource,
+                tier,
+                config_enforcement(self.config, RULE_ERROR, tier),
+                Violation(message),
+                waivers,
+            )
             return
         violations = [o for o in outcomes if isinstance(o, Violation)]
         not_evaluated = [o for o in outcomes if isinstance(o, NotEvaluated)]
         if not violations and not_evaluated:
-            self.evaluations.append(Evaluation(rule.id, resource.uid, Status.NOT_EVALUATED, tier, not_evaluated[0].reason))
+            self.evaluations.append(
+                Evaluation(rule.id, resource.uid, Status.NOT_EVALUATED, tier, not_evaluated[0].reason)
+            )
             return
         waived_all = True
         for violation in violations:
             finding = self._emit(rule.meta, resource, tier, enforcement, violation, waivers)
             waived_all = waived_all and finding.waived
-        if not violations:
-            status = Status.PASS
-        else:
-            status = Status.WAIVED if waived_all else Status.FAIL
+        status = Status.FAIL if violations and not waived_all else Status.WAIVED if violations else Status.PASS
         self.evaluations.append(Evaluation(rule.id, resource.uid, status, tier))
 
     def _emit(
@@ -385,10 +406,6 @@ def _unique_fingerprints(findings: list[Finding]) -> list[Finding]:
 
 def _info(meta: RuleMeta, doc: str) -> RuleInfo:
     return RuleInfo(meta.id, meta.domain, meta.title, meta.severity, meta.remediation, doc)
-
-
-def tiers_in_order() -> tuple[Tier, ...]:
-    return TIERS
 
 
 def scan(request: ScanRequest, rules: Iterable[Rule] | None = None) -> ScanReport:

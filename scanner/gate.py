@@ -53,15 +53,33 @@ def decide(
             reason += f" (and {len(input_errors) - 1} more input error(s); see the report)"
         return GateDecision("error", EXIT_ERROR, reason, counts, fingerprints)
     if resources == 0:
-        return GateDecision("error", EXIT_ERROR, "nothing to scan: no Kubernetes resources found in the inputs", counts, fingerprints)
+        return GateDecision(
+            "error", EXIT_ERROR, "nothing to scan: no Kubernetes resources found in the inputs", counts, fingerprints
+        )
     if blocking and not soft_fail:
         return GateDecision(
-            "blocked", EXIT_BLOCKED, f"{len(blocking)} blocking finding(s) on {len(blocked_pairs)} rule/resource pair(s)", counts, fingerprints
+            "blocked",
+            EXIT_BLOCKED,
+            f"{len(blocking)} blocking finding(s) on {len(blocked_pairs)} rule/resource pair(s)",
+            counts,
+            fingerprints,
         )
     if incomplete and fail_on_incomplete:
-        return GateDecision("incomplete", EXIT_INCOMPLETE, f"{len(incomplete)} evaluation(s) could not be completed", counts, fingerprints)
+        return GateDecision(
+            "incomplete",
+            EXIT_INCOMPLETE,
+            f"{len(incomplete)} evaluation(s) could not be completed",
+            counts,
+            fingerprints,
+        )
     if blocking:
-        return GateDecision("passed", EXIT_PASSED, f"soft-fail: {len(blocking)} blocking finding(s) reported, not enforced", counts, fingerprints)
+        return GateDecision(
+            "passed",
+            EXIT_PASSED,
+            f"soft-fail: {len(blocking)} blocking finding(s) reported, not enforced",
+            counts,
+            fingerprints,
+        )
     reason = "no blocking findings"
     if incomplete:
         reason += f"; {len(incomplete)} evaluation(s) incomplete (use --fail-on-incomplete to fail on that)"

@@ -128,7 +128,9 @@ def read_text(file: InputFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
         except OSError as exc:
             raise InputError(file.display, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
-        raise InputError(file.display, f"input is over the {max_bytes / 1048576:.0f} MiB limit (raise it with --max-file-size)")
+        raise InputError(
+            file.display, f"input is over the {max_bytes / 1048576:.0f} MiB limit (raise it with --max-file-size)"
+        )
     return decode(data, file.display)
 
 

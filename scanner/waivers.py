@@ -91,7 +91,10 @@ class WaiverBook:
             return None
         if self._too_long(parsed.expires):
             self._problem(
-                resource, where, key, f"waiver {key} ignored: expiry {parsed.expires} is more than {self.config.max_waiver_days} days away"
+                resource,
+                where,
+                key,
+                f"waiver {key} ignored: expiry {parsed.expires} is more than {self.config.max_waiver_days} days away",
             )
             return None
         return Waiver(rule_id, parsed.reason, "annotation", None, parsed.expires.isoformat())
@@ -107,7 +110,12 @@ class WaiverBook:
             if not waiver.matches(rule_id, candidates):
                 continue
             if waiver.expires < self.today:
-                self._problem(resource, "", waiver.origin, f"config waiver ({waiver.origin}) for {rule_id} expired on {waiver.expires}")
+                self._problem(
+                    resource,
+                    "",
+                    waiver.origin,
+                    f"config waiver ({waiver.origin}) for {rule_id} expired on {waiver.expires}",
+                )
                 continue
             if self._too_long(waiver.expires):
                 self._problem(

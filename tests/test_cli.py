@@ -72,7 +72,11 @@ def test_blocking_finding_exits_1_and_soft_fail_exits_0(tree: Path) -> None:
     assert blocked.returncode == 1
     report = json.loads(blocked.stdout)
     [finding] = report["findings"]
-    assert (finding["rule_id"], finding["location"]["file"], finding["location"]["line"]) == ("ha.replicas", "bad.yaml", 7)
+    assert (finding["rule_id"], finding["location"]["file"], finding["location"]["line"]) == (
+        "ha.replicas",
+        "bad.yaml",
+        7,
+    )
     assert report["gate"]["exit_code"] == 1
     soft = govscan("scan", ".", "--rule", "ha.replicas", "--no-config", "--soft-fail", cwd=tree)
     assert soft.returncode == 0
@@ -82,7 +86,12 @@ def test_tier_flag_changes_enforcement(tree: Path) -> None:
     (tree / "ok.yaml").write_text(DEPLOYMENT.format(replicas=1))
     assert govscan("scan", ".", "-r", "ha.replicas", "--no-config", "--tier", "production", cwd=tree).returncode == 1
     assert govscan("scan", ".", "-r", "ha.replicas", "--no-config", "--tier", "development", cwd=tree).returncode == 0
-    assert govscan("scan", ".", "-r", "ha.replicas", "--no-config", "--tier", "staging", "--fail-on", "warn", cwd=tree).returncode == 1
+    assert (
+        govscan(
+            "scan", ".", "-r", "ha.replicas", "--no-config", "--tier", "staging", "--fail-on", "warn", cwd=tree
+        ).returncode
+        == 1
+    )
 
 
 def test_malformed_yaml_is_exit_2_naming_file_and_line_and_reports_are_still_written(tree: Path) -> None:
@@ -187,7 +196,20 @@ def test_config_unknown_key_is_one_line_error_with_line(tree: Path) -> None:
 
 def test_several_formats_to_files(tree: Path) -> None:
     result = govscan(
-        "scan", ".", "--no-config", "-f", "sarif", "-o", "r.sarif", "-f", "junit", "-o", "r.xml", "-f", "table", cwd=tree
+        "scan",
+        ".",
+        "--no-config",
+        "-f",
+        "sarif",
+        "-o",
+        "r.sarif",
+        "-f",
+        "junit",
+        "-o",
+        "r.xml",
+        "-f",
+        "table",
+        cwd=tree,
     )
     assert result.returncode == 0
     assert json.loads((tree / "r.sarif").read_text())["version"] == "2.1.0"

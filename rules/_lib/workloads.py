@@ -139,7 +139,7 @@ def selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
     for expr in expressions:
         if not isinstance(expr, dict):
             return False
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        key, op, values = str(expr.get("key")), expr.get("operator"), expr.get("values") or []
         present = key in labels
         if op == "In" and not (present and labels[key] in values):
             return False

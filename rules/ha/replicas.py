@@ -70,8 +70,12 @@ def check(resource: Resource, ctx: Context, options: Options) -> Iterator[Violat
                 "/spec/replicas" if "replicas" in (resource.body.get("spec") or {}) else "/spec",
             )
         return
-    count = replicas(resource)
-    if count is not None and count < minimum:
-        where = "/spec/replicas" if isinstance(resource.body.get("spec"), dict) and "replicas" in resource.body["spec"] else "/spec"
-        said = "replicas is unset (defaults to 1)" if where == "/spec" else f"replicas is {count}"
+    declared = replicas(resource)
+    if declared is not None and declared < minimum:
+        where = (
+            "/spec/replicas"
+            if isinstance(resource.body.get("spec"), dict) and "replicas" in resource.body["spec"]
+            else "/spec"
+        )
+        said = "replicas is unset (defaults to 1)" if where == "/spec" else f"replicas is {declared}"
         yield Violation(f"{resource.kind} {resource.name}: {said}; {tier.value} needs at least {minimum}", where)

@@ -65,7 +65,7 @@ class _Builder:
 
     def build(self, node: Node, pointer: str, depth: int) -> Any:
         if node.__class__ is ScalarNode:
-            return self.scalar(node)  # type: ignore[arg-type]
+            return self.scalar(node)
         if depth > MAX_DEPTH:
             mark = node.start_mark
             raise InputError(self.path, f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1)
@@ -133,8 +133,7 @@ def _count(node: Node) -> int:
         if total > MAX_EXPANDED_NODES:
             return total
         if current.__class__ is MappingNode:
-            for k, v in current.value:
-                stack.append(v)
+            stack.extend(value for _key, value in current.value)
         elif current.__class__ is SequenceNode:
             stack.extend(current.value)
     return total
