@@ -1,0 +1,1 @@
+"""Image provenance: tags, digests, registries and pull policy of container images."""
