@@ -1,0 +1,1 @@
+"""Quotas: requests, limits, namespace quotas and autoscaling caps."""
