@@ -1,0 +1,1 @@
+"""Pod Security Standards (baseline and restricted) controls, tiered."""
