@@ -9,7 +9,7 @@ Shape (keep it stable; add keys only with a new schema_version):
   `by_domain` counts every finding, waived included. `blocking` counts the findings the gate
   treats as blocking (with `--fail-on warn` that includes warn findings).
 - `findings` in Finding.sort_key() order (file, line, column, rule, fingerprint)
-- `not_evaluated` [{rule_id, resource_uid, reason}] for not-evaluated and errored evaluations
+- `not_evaluated` [{rule_id, resource_uid, status (not-evaluated | error), reason}] for not-evaluated and errored evaluations
 - `skipped` [{file, line, reason}]
 
 No timestamps and no resource bodies: the same report renders to the same bytes.
@@ -102,8 +102,8 @@ def report_dict(report: ScanReport) -> dict[str, Any]:
         },
         "findings": [finding_dict(f) for f in findings],
         "not_evaluated": [
-            {"rule_id": rule_id, "resource_uid": uid, "reason": reason}
-            for rule_id, uid, _status, reason in undecided_evaluations(report)
+            {"rule_id": rule_id, "resource_uid": uid, "status": status.value, "reason": reason}
+            for rule_id, uid, status, reason in undecided_evaluations(report)
         ],
         "skipped": [
             {"file": path, "line": line, "reason": reason} for path, line, reason in sorted_skipped(report)

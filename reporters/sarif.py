@@ -31,7 +31,7 @@ from govscan.reporters._common import (
     sorted_skipped,
     undecided_evaluations,
 )
-from govscan.scanner.model import Enforcement, Finding, RuleInfo, ScanReport, Severity, Status
+from govscan.scanner.model import Enforcement, Finding, RuleInfo, ScanReport, Severity, Status, Tier
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -47,6 +47,20 @@ LEVEL: dict[Enforcement, str] = {
 }
 
 # A rule's default level when only its severity is known (RuleInfo carries no per-tier enforcement).
+ENFORCEMENT_LEVEL: dict[Enforcement, str] = {
+    Enforcement.BLOCK: "error",
+    Enforcement.WARN: "warning",
+    Enforcement.INFO: "note",
+    Enforcement.OFF: "none",
+}
+
+
+def _default_level(info: RuleInfo) -> str:
+    """The production enforcement when known (the tier a gate cares most about), else by severity."""
+    production = info.enforcement.get(Tier.PRODUCTION) if info.enforcement else None
+    return ENFORCEMENT_LEVEL[production] if production is not None else DEFAULT_LEVEL[info.severity]
+
+
 DEFAULT_LEVEL: dict[Severity, str] = {
     Severity.CRITICAL: "error",
     Severity.HIGH: "error",
@@ -100,7 +114,7 @@ def rule_descriptor(info: RuleInfo) -> dict[str, Any]:
         "shortDescription": {"text": title},
         "fullDescription": {"text": _first_paragraph(doc) or title},
         "help": {"text": "\n\n".join(text_parts), "markdown": "\n\n".join(markdown_parts)},
-        "defaultConfiguration": {"level": DEFAULT_LEVEL[info.severity]},
+        "defaultConfiguration": {"level": _default_level(info)},
         "properties": {
             "security-severity": SECURITY_SEVERITY[info.severity],
             "tags": [info.domain, "security"] if info.domain != "security" else ["security"],

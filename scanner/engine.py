@@ -405,7 +405,7 @@ def _unique_fingerprints(findings: list[Finding]) -> list[Finding]:
 
 
 def _info(meta: RuleMeta, doc: str) -> RuleInfo:
-    return RuleInfo(meta.id, meta.domain, meta.title, meta.severity, meta.remediation, doc)
+    return RuleInfo(meta.id, meta.domain, meta.title, meta.severity, meta.remediation, doc, meta.enforcement)
 
 
 def scan(request: ScanRequest, rules: Iterable[Rule] | None = None) -> ScanReport:

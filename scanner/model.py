@@ -326,6 +326,8 @@ class RuleInfo:
     severity: Severity
     remediation: str
     doc: str
+    enforcement: Mapping[Tier, Enforcement] = field(default_factory=dict)
+    """The rule's default enforcement per tier (SARIF's defaultConfiguration uses production's)."""
 
 
 @dataclass(frozen=True)

@@ -109,16 +109,19 @@ def test_not_evaluated_and_skipped(report: ScanReport) -> None:
         {
             "rule_id": "govscan.input-error",
             "resource_uid": "file:deploy/prod/broken.yaml",
+            "status": "error",
             "reason": "could not parse YAML: mapping values are not allowed here",
         },
         {
             "rule_id": "ha.pdb",
             "resource_uid": "apps/Deployment/shop/web",
+            "status": "not-evaluated",
             "reason": "cluster returned 403 listing policy/v1 PodDisruptionBudgets",
         },
         {
             "rule_id": "secrets.plaintext-env",
             "resource_uid": "apps/Deployment/default/api",
+            "status": "error",
             "reason": "rule crashed: KeyError 'env'",
         },
     ]
