@@ -199,6 +199,8 @@ def test_several_formats_to_files(tree: Path) -> None:
         "scan",
         ".",
         "--no-config",
+        "-r",
+        "ha.replicas",
         "-f",
         "sarif",
         "-o",
