@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -93,6 +94,7 @@ def scan(
     no_config: Annotated[
         bool, typer.Option("--no-config", help="Ignore .govscan.yaml files; use built-in defaults.")
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line on the terminal.")] = False,
     color: Annotated[
         bool | None, typer.Option("--color/--no-color", help="Force colour on or off (default: on for a terminal).")
     ] = None,
@@ -105,6 +107,7 @@ def scan(
       govscan scan overlays/ -f table -f junit -o - -o junit.xml
     """
     from govscan import reporters
+    from govscan.scanner import progress
     from govscan.scanner.config import find_config, load_config
     from govscan.scanner.engine import ScanRequest
     from govscan.scanner.engine import scan as run_scan
@@ -149,7 +152,15 @@ def scan(
             max_file_bytes=_parse_size(max_file_size),
             today=dt.date.today(),
         )
-        report = run_scan(request)
+        if progress.wanted() and not quiet:
+            meter = progress.Progress()
+            request = dataclasses.replace(request, progress=meter)
+            try:
+                report = run_scan(request)
+            finally:
+                meter.close()
+        else:
+            report = run_scan(request)
     except GovscanError as exc:
         _fail(str(exc), exc.exit_code)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -102,6 +102,7 @@ class ScanRequest:
     max_file_bytes: int = inputs.DEFAULT_MAX_FILE_BYTES
     today: dt.date = field(default_factory=dt.date.today)
     cwd: Path | None = None
+    progress: Callable[[int, int], None] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -138,12 +139,16 @@ def select_rules(
     return selected
 
 
-def load_inputs(targets: Iterable[str], max_bytes: int, cwd: Path | None) -> _Loaded:
+def load_inputs(
+    targets: Iterable[str], max_bytes: int, cwd: Path | None, progress: Callable[[int, int], None] | None = None
+) -> _Loaded:
     loaded = _Loaded()
     files, problems = inputs.discover(list(targets), cwd)
     loaded.errors.extend(problems)
     loaded.files = len(files)
-    for file, text in inputs.iter_texts(files, max_bytes):
+    for done, (file, text) in enumerate(inputs.iter_texts(files, max_bytes), start=1):
+        if progress is not None:
+            progress(done, len(files))
         if isinstance(text, InputError):
             loaded.errors.append(text)
             continue
@@ -199,7 +204,8 @@ class Engine:
         self.evaluations: list[Evaluation] = []
 
     def run(self) -> ScanReport:
-        loaded = load_inputs(self.request.targets, self.request.max_file_bytes, self.request.cwd)
+        request = self.request
+        loaded = load_inputs(request.targets, request.max_file_bytes, request.cwd, request.progress)
         return self.evaluate(loaded.resources, loaded)
 
     def evaluate(self, resources: list[Resource], loaded: _Loaded) -> ScanReport:
