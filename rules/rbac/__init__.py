@@ -1,0 +1,1 @@
+"""RBAC: cluster-admin bindings, wildcards, secret reads, escalation, exec, service accounts, duties."""

@@ -1,0 +1,1 @@
+"""Secrets: literal credentials in env, ConfigMaps, args and annotations; committed Secrets; rotation."""
