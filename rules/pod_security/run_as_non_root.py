@@ -3,8 +3,9 @@
 `runAsNonRoot: true`, on the pod securityContext or on every container, makes the kubelet refuse to
 start a container whose image would run as UID 0; `runAsUser: 0` anywhere asks for root outright.
 Root in a container is one kernel bug away from root on the node. Set `runAsNonRoot: true` on the
-pod (Odoo, PostgreSQL and Redis images all have non-root users; give `runAsUser` a non-zero UID if
-the image declares none). A container-level value overrides the pod's.
+pod, with a numeric `runAsUser` when the image starts as root: the Odoo image runs as `odoo` (101),
+while the official postgres and redis images start as root and need `runAsUser: 999` (CloudNativePG's
+operand images already run as 26). A container-level value overrides the pod's.
 
 Passes::
 
