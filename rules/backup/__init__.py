@@ -1,0 +1,1 @@
+"""Backup rules: Velero schedules, CloudNativePG backups, retention, encryption and restore tests."""

@@ -1,0 +1,1 @@
+"""Observability rules: alert ownership and metrics scraping for production workloads."""
