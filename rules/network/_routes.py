@@ -39,7 +39,8 @@ class MiddlewareRef:
 
 
 def _middleware(ctx: Any, namespace: str | None, name: str) -> Resource | None:
-    for mw in ctx.of_kind("Middleware", namespace=namespace):
+    candidates: list[Resource] = ctx.of_kind("Middleware", namespace=namespace)
+    for mw in candidates:
         if mw.name == name and mw.group in TRAEFIK_GROUPS:
             return mw
     return None
