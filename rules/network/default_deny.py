@@ -76,8 +76,9 @@ def check(resource: Resource, ctx: Context, options: Options) -> Iterator[Violat
     policies = ctx.of_kind("NetworkPolicy", namespace=subject.name)
     if any(is_default_deny(p) for p in policies):
         return
-    said = f"{len(policies)} NetworkPolicies, none of them default-deny" if policies else "no NetworkPolicy"
+    said = f"none of its {len(policies)} NetworkPolicies is" if policies else "it has no NetworkPolicy, so none is"
     yield Violation(
-        f"namespace {subject.name} has {said} (podSelector: {{}}, policyTypes [Ingress], no ingress rules)",
+        f"namespace {subject.name} has no default-deny ingress policy: {said} podSelector: {{}} with "
+        "policyTypes [Ingress] and no ingress rules",
         subject.pointer,
     )

@@ -5,7 +5,8 @@ passes with `spec.tls`, Traefik's `router.tls: "true"` annotation, or a load-bal
 annotation (AWS ALB `certificate-arn`, GKE managed or pre-shared certificates); an IngressRoute
 passes with `spec.tls` (even `tls: {}`, Traefik's default certificate) or when it only uses entry
 points other than `web`/`http` (TLS is then set on the entry point). A route on the plain `web`
-entry point passes when it only redirects to HTTPS (a `redirectScheme` middleware). An Ingress
+entry point passes when it only redirects to HTTPS (a `redirectScheme` middleware, or nginx
+`force-ssl-redirect: "true"` when TLS ends at a cloud load balancer). An Ingress
 with TLS that still sets `kubernetes.io/ingress.allow-http: "true"` fails.
 
 Passes::
@@ -94,6 +95,8 @@ def _ingress(resource: Resource, ctx: Context, options: Options) -> Iterator[Vio
         return
     if any("redirectScheme" in m.features for m in annotation_middlewares(ctx, resource)):
         return
+    if str(annotations.get("nginx.ingress.kubernetes.io/force-ssl-redirect", "")).lower() == "true":
+        return  # TLS terminated in front of nginx (cloud load balancer); plain HTTP is redirected
     entry_points = [e.strip() for e in str(annotations.get(ENTRYPOINTS_ANNOTATION, "")).split(",") if e.strip()]
     if entry_points:
         plain = [e for e in entry_points if e in options.plain_entry_points]
