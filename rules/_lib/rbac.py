@@ -113,7 +113,7 @@ def is_default_role(resource: Resource) -> bool:
         return True
     if resource.kind == "ClusterRole" and resource.name in DEFAULT_ROLE_NAMES:
         return True
-    return resource.name.startswith("system:")
+    return bool(resource.name.startswith("system:"))
 
 
 @dataclass(frozen=True, slots=True)

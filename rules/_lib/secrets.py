@@ -39,6 +39,7 @@ ALWAYS_SENSITIVE = (
     re.compile(r"(?i)^OCI_CLI_KEY_CONTENT$"),
 )
 
+_COMPOUND = re.compile(r"PASSWORD|PASSWD|.(SECRET|TOKEN|APIKEY)$")  # PGPASSWORD, KUBETOKEN; not TOKENIZER
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPLIT = re.compile(r"[^A-Za-z0-9]+")
 
@@ -58,7 +59,7 @@ def _is_sensitive_name(name: str, extra: tuple[str, ...]) -> bool:
         return False
     if parts[-1] in LAST_ONLY_WORDS and len(parts) > 1:
         return True
-    if any(p in SENSITIVE_WORDS for p in parts):
+    if any(p in SENSITIVE_WORDS or _COMPOUND.search(p) for p in parts):
         return True
     pairs = ["".join(parts[i : i + 2]) for i in range(len(parts) - 1)]
     if any(p in SENSITIVE_WORDS for p in pairs):

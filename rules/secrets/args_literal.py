@@ -133,7 +133,10 @@ def _command_line(label: str, pointer: str, field: str, items: list[Any], detect
 def _secret_flag(text: str, detector: Detector) -> str | None:
     for pattern, render in ((_FLAG_VALUE, "--{}"), (_SHELL_ASSIGN, "{}")):
         for match in pattern.finditer(text):
-            name, value = match.group(1), match.group(2).rstrip(";),\\").strip("'\"")
+            name, value = match.group(1), match.group(2).rstrip(";,\\")
+            if value.endswith(")") and "(" not in value:
+                value = value.rstrip(")")
+            value = value.strip("'\"")
             if detector.sensitive_name(name) and not detector.not_a_secret_value(name, value):
                 return (
                     render.format(name)
