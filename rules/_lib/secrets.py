@@ -150,6 +150,8 @@ class Detector:
         text = value.strip().strip("'\"").strip()
         if self.is_placeholder(text) or _PASSWORD_HASH.match(text):
             return True
+        if words(text) == words(name):
+            return True  # HF_TOKEN: "HF_TOKEN", a template nobody filled in
         if _URL_NO_CREDENTIALS.match(text):
             return True  # https://vault.example.com, no credentials in it
         parts = words(name)

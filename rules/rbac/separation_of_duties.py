@@ -103,10 +103,9 @@ def _conflict(resource: Resource, subject: Subject, ctx: Context) -> Violation |
         if not deployers:
             continue
         where = f"in namespace {scope}" if scope else "cluster-wide"
-        via = "this binding" if resource in deployers else f"{deployers[0].kind} {deployers[0].name}"
-        return Violation(
-            f"{subject.label} can deploy workloads (via {via}) and manage RBAC (via {resource.kind} "
-            f"{resource.name}) {where}",
-            subject.pointer,
-        )
+        if resource in deployers:
+            how = f"through {resource.kind} {resource.name} alone"
+        else:
+            how = f"(deploy via {deployers[0].kind} {deployers[0].name}, RBAC via {resource.kind} {resource.name})"
+        return Violation(f"{subject.label} can both deploy workloads and manage RBAC {where} {how}", subject.pointer)
     return None
