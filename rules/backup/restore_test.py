@@ -48,7 +48,7 @@ RULE = RuleMeta(
     domain="backup",
     title="No recent restore-test evidence for a backup",
     severity=Severity.MEDIUM,
-    enforcement=enforcement_table(production="warn", staging="info", qa="off", development="off", sandbox="off"),
+    enforcement=enforcement_table(production="warn", staging="info", qa="info", development="off", sandbox="off"),
     remediation=(
         "Restore the latest backup into a scratch namespace, check Odoo starts on it, then set the annotation "
         'govscan.io/last-restore-test: "YYYY-MM-DD" on the Schedule / ScheduledBackup / Cluster.'

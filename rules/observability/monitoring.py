@@ -12,7 +12,8 @@ one of these in the scan selects its pods:
 - with `accept_scrape_annotations` (default on), a `prometheus.io/scrape: "true"` annotation on the pod
   template or on a Service selecting the pods (annotation-based scraping).
 
-Helm hook resources are skipped. Monitors kept in a separate monitoring repo are invisible to a scan of
+Non-production tiers expect core metrics too (warn in staging, info in qa and development). Helm hook
+resources are skipped. Monitors kept in a separate monitoring repo are invisible to a scan of
 the app repo: scan both together, or waive with an owner and expiry.
 
 Passes (production)::
@@ -53,7 +54,7 @@ RULE = RuleMeta(
     domain="observability",
     title="Workload is not scraped by any ServiceMonitor or PodMonitor",
     severity=Severity.MEDIUM,
-    enforcement=enforcement_table(production="block", staging="info", qa="off", development="off", sandbox="off"),
+    enforcement=enforcement_table(production="block", staging="warn", qa="info", development="info", sandbox="off"),
     remediation=(
         "Add a PodMonitor selecting the pod labels (or a ServiceMonitor selecting its Service) with the metrics "
         "port, in the workload's namespace or with namespaceSelector.matchNames naming it."
