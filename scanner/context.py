@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -18,8 +19,11 @@ class Context:
         tier_of: Callable[[Resource], Tier],
         pod_spec_paths: Mapping[str, tuple[str, ...]] | None = None,
         settings: Mapping[str, Any] | None = None,
+        today: dt.date | None = None,
     ) -> None:
         self.resources: tuple[Resource, ...] = tuple(resources)
+        self.today: dt.date = today or dt.date.today()
+        """The scan's date (`--now` and tests set it): rules judge expiries and ages against this."""
         self._tier_of = tier_of
         self.pod_spec_paths: Mapping[str, tuple[str, ...]] = pod_spec_paths or {}
         self.settings: Mapping[str, Any] = settings or {}

@@ -211,7 +211,7 @@ class Engine:
     def evaluate(self, resources: list[Resource], loaded: _Loaded) -> ScanReport:
         config = self.config
         resolver = TierResolver(config, self.request.tier, resources)
-        ctx = Context(resources, resolver.tier_of, config.pod_spec_paths, config.settings)
+        ctx = Context(resources, resolver.tier_of, config.pod_spec_paths, config.settings, self.request.today)
         waivers = WaiverBook(config, self.request.today)
         default_tier = self.request.tier or config.default_tier
 

@@ -89,18 +89,9 @@ def cnpg_retention_days(value: Any) -> int | None:
 
 
 def today(ctx: Any) -> dt.date:
-    """The scan's notion of today: `settings.today` (an ISO date) when configured, else the clock."""
-    value = getattr(ctx, "settings", {}).get("today")
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    return dt.date.today()
+    """The scan's date (the engine sets ctx.today from the scan request)."""
+    value = getattr(ctx, "today", None)
+    return value if isinstance(value, dt.date) else dt.date.today()
 
 
 def parse_date(value: Any) -> dt.date | None:

@@ -43,19 +43,6 @@ RULE = RuleMeta(
 EXPIRES = "govscan.io/expires"
 
 
-def today(ctx: Context) -> dt.date:
-    """The scan date: `settings.today` (ISO) when configured, else the system date."""
-    value = ctx.settings.get("today") if isinstance(ctx.settings, dict) else None
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    return dt.date.today()
-
-
 def check(resource: Resource, ctx: Context, options: object) -> Iterator[Violation]:
     users = [s for s in subjects(resource) if s.kind == "User" and not s.is_system]
     if not users:
@@ -77,5 +64,5 @@ def check(resource: Resource, ctx: Context, options: object) -> Iterator[Violati
     except ValueError:
         yield Violation(f"{resource.kind} {resource.name}: {EXPIRES} is not a YYYY-MM-DD date (binds {who})", pointer)
         return
-    if expires < today(ctx):
+    if expires < ctx.today:
         yield Violation(f"{resource.kind} {resource.name}: access for {who} expired on {expires.isoformat()}", pointer)
