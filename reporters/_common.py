@@ -90,9 +90,7 @@ def count_evaluations(report: ScanReport) -> dict[str, int]:
 
 def undecided_evaluations(report: ScanReport) -> list[tuple[str, str, Status, str]]:
     """(rule id, resource uid, status, reason) of not-evaluated and errored evaluations, sorted."""
-    rows = [
-        (e.rule_id, e.resource_uid, e.status, e.reason) for e in report.evaluations if e.status in UNDECIDED
-    ]
+    rows = [(e.rule_id, e.resource_uid, e.status, e.reason) for e in report.evaluations if e.status in UNDECIDED]
     return sorted(rows, key=lambda r: (r[0], r[1], r[2].value, r[3]))
 
 

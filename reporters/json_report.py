@@ -105,9 +105,7 @@ def report_dict(report: ScanReport) -> dict[str, Any]:
             {"rule_id": rule_id, "resource_uid": uid, "status": status.value, "reason": reason}
             for rule_id, uid, status, reason in undecided_evaluations(report)
         ],
-        "skipped": [
-            {"file": path, "line": line, "reason": reason} for path, line, reason in sorted_skipped(report)
-        ],
+        "skipped": [{"file": path, "line": line, "reason": reason} for path, line, reason in sorted_skipped(report)],
     }
 
 

@@ -96,11 +96,7 @@ def _testcase(case: _Case) -> tuple[ET.Element, str]:
     if blocking:
         outcome = "failure"
         message = blocking[0].message if len(blocking) == 1 else f"{len(blocking)} blocking findings"
-        kind = (
-            "block"
-            if any(f.enforcement is Enforcement.BLOCK for f in blocking)
-            else blocking[0].enforcement.label
-        )
+        kind = "block" if any(f.enforcement is Enforcement.BLOCK for f in blocking) else blocking[0].enforcement.label
         failure = ET.SubElement(element, "failure", {"message": xml_safe(message), "type": kind})
         lines = [f"{_where(f)}: {f.message}" for f in blocking]
         remediations = sorted({f.remediation for f in blocking if f.remediation})

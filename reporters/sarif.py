@@ -180,9 +180,7 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
                         "startColumn": max(1, finding.location.column),
                     },
                 },
-                "logicalLocations": [
-                    {"name": resource.name, "fullyQualifiedName": resource.uid, "kind": "resource"}
-                ],
+                "logicalLocations": [{"name": resource.name, "fullyQualifiedName": resource.uid, "kind": "resource"}],
             }
         ],
         "partialFingerprints": {

@@ -46,7 +46,9 @@ def test_rule_metadata_is_complete(rule) -> None:  # type: ignore[no-untyped-def
     doc = rule.doc
     first = doc.splitlines()[0] if doc else ""
     assert first.endswith("."), f"{meta.id}: docstring's first line is one sentence saying what passes"
-    assert re.search(r"pass", doc, re.I) and re.search(r"fail", doc, re.I), f"{meta.id}: docstring needs a passing and a failing example"
+    assert re.search(r"pass", doc, re.I) and re.search(r"fail", doc, re.I), (
+        f"{meta.id}: docstring needs a passing and a failing example"
+    )
 
 
 def test_rule_ids_are_unique() -> None:

@@ -26,7 +26,11 @@ def corpus_report(corpus: Path) -> ScanReport:
 
 
 def test_no_rule_errors_on_the_real_corpus(corpus_report: ScanReport) -> None:
-    errors = [f"{f.location.path}:{f.location.line} {f.message}" for f in corpus_report.findings if f.rule_id == "govscan.rule-error"]
+    errors = [
+        f"{f.location.path}:{f.location.line} {f.message}"
+        for f in corpus_report.findings
+        if f.rule_id == "govscan.rule-error"
+    ]
     assert errors == []
     assert not [f for f in corpus_report.findings if f.rule_id == "govscan.input-error"]
     assert corpus_report.resources > 4000

@@ -8,6 +8,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from govscan.rules._lib.workloads import dig
+from govscan.scanner.context import Context
 from govscan.scanner.model import Resource
 
 VELERO_GROUP = "velero.io"
@@ -30,7 +31,7 @@ def is_zalando_cluster(resource: Resource) -> bool:
     return bool(resource.kind == "postgresql" and resource.group == ZALANDO_GROUP)
 
 
-def velero_schedules(ctx: Any) -> list[Resource]:
+def velero_schedules(ctx: Context) -> list[Resource]:
     return [s for s in ctx.of_kind("Schedule") if s.group == VELERO_GROUP]
 
 
@@ -53,7 +54,7 @@ def schedule_covers(schedule: Resource, namespace: str | None) -> bool | None:
     return not any(fnmatchcase(namespace, p) for p in excluded)
 
 
-def scheduled_backups_for(cluster: Resource, ctx: Any) -> list[Resource]:
+def scheduled_backups_for(cluster: Resource, ctx: Context) -> list[Resource]:
     """CNPG ScheduledBackups in the cluster's namespace targeting it and not suspended."""
     found = []
     for backup in ctx.of_kind("ScheduledBackup", namespace=cluster.namespace):
@@ -88,7 +89,7 @@ def cnpg_retention_days(value: Any) -> int | None:
     return int(match.group(1)) * _CNPG_UNITS[match.group(2)]
 
 
-def today(ctx: Any) -> dt.date:
+def today(ctx: Context) -> dt.date:
     """The scan's date (the engine sets ctx.today from the scan request)."""
     value = getattr(ctx, "today", None)
     return value if isinstance(value, dt.date) else dt.date.today()

@@ -6,12 +6,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from govscan.rules._lib.workloads import dig, pod_spec, replicas, selector_matches, template_labels
+from govscan.scanner.context import Context
 from govscan.scanner.model import Resource
 
 HELM_HOOK = "helm.sh/hook"
 
 
-def hpa_for(resource: Resource, ctx: Any) -> Resource | None:
+def hpa_for(resource: Resource, ctx: Context) -> Resource | None:
     """The HorizontalPodAutoscaler in the same namespace whose scaleTargetRef names this workload."""
     for hpa in ctx.of_kind("HorizontalPodAutoscaler", namespace=resource.namespace):
         target = dig(hpa.body, ("spec", "scaleTargetRef"))
@@ -20,7 +21,7 @@ def hpa_for(resource: Resource, ctx: Any) -> Resource | None:
     return None
 
 
-def effective_replicas(resource: Resource, ctx: Any) -> int | None:
+def effective_replicas(resource: Resource, ctx: Context) -> int | None:
     """The fewest replicas the workload runs: an HPA's minReplicas (default 1) wins over spec.replicas."""
     hpa = hpa_for(resource, ctx)
     if hpa is not None:
@@ -59,7 +60,7 @@ def is_helm_hook(resource: Resource) -> bool:
     return HELM_HOOK in resource.annotations
 
 
-def selecting_pdbs(resource: Resource, ctx: Any) -> list[Resource]:
+def selecting_pdbs(resource: Resource, ctx: Context) -> list[Resource]:
     """PodDisruptionBudgets in the workload's namespace whose selector matches its pod template labels."""
     labels = template_labels(resource, ctx)
     if not labels:
@@ -73,7 +74,7 @@ def selecting_pdbs(resource: Resource, ctx: Any) -> list[Resource]:
     return found
 
 
-def selecting_services(resource: Resource, ctx: Any) -> list[Resource]:
+def selecting_services(resource: Resource, ctx: Context) -> list[Resource]:
     """Services in the workload's namespace whose spec.selector matches its pod template labels."""
     labels = template_labels(resource, ctx)
     if not labels:
@@ -86,7 +87,7 @@ def selecting_services(resource: Resource, ctx: Any) -> list[Resource]:
     return found
 
 
-def pvc_claims(resource: Resource, ctx: Any) -> Iterator[tuple[int, str]]:
+def pvc_claims(resource: Resource, ctx: Context) -> Iterator[tuple[int, str]]:
     """(volume index, claimName) of each persistentVolumeClaim volume in the pod spec."""
     pod = pod_spec(resource, ctx)
     volumes = pod.spec.get("volumes") if pod else None

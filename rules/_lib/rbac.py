@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
+from govscan.scanner.context import Context
 from govscan.scanner.model import Resource
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -177,7 +178,7 @@ def role_ref(binding: Resource) -> tuple[str, str] | None:
     return kind, name
 
 
-def referenced_role(binding: Resource, ctx: Any) -> Resource | None:
+def referenced_role(binding: Resource, ctx: Context) -> Resource | None:
     """The Role/ClusterRole a binding refers to, when it is part of the scan."""
     ref = role_ref(binding)
     if ref is None:
@@ -203,7 +204,7 @@ def superuser_rule(role: Resource) -> PolicyRule | None:
     return None
 
 
-def binds_service_account(ctx: Any, namespace: str | None, name: str) -> bool:
+def binds_service_account(ctx: Context, namespace: str | None, name: str) -> bool:
     """Whether any binding in the scan names ServiceAccount `namespace/name` as a subject."""
     for binding in ctx.of_kind(*BINDING_KINDS):
         for subject in subjects(binding):

@@ -155,7 +155,8 @@ def check_workload(resource: Resource, ctx: Context) -> Iterator[Violation | Not
         )
         return
     for pdb in pdbs:
-        spec = pdb.body.get("spec") if isinstance(pdb.body.get("spec"), dict) else {}
+        raw_spec = pdb.body.get("spec")
+        spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
         present = [f for f in ("minAvailable", "maxUnavailable") if spec.get(f) is not None]
         if len(present) != 1:
             continue  # reported on the PDB itself

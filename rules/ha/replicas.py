@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from govscan.rules._lib.workloads import REPLICATED_KINDS, dig, replicas
+from govscan.rules._lib.ha import effective_replicas, hpa_for, replicas_pointer
+from govscan.rules._lib.workloads import REPLICATED_KINDS
 from govscan.scanner.context import Context
 from govscan.scanner.model import Resource, RuleMeta, Severity, Violation, enforcement_table
 
@@ -47,35 +48,18 @@ RULE = RuleMeta(
 )
 
 
-def hpa_min_replicas(resource: Resource, ctx: Context) -> tuple[Resource, int] | None:
-    """The HorizontalPodAutoscaler scaling this workload and its minReplicas (default 1)."""
-    for hpa in ctx.of_kind("HorizontalPodAutoscaler", namespace=resource.namespace):
-        target = dig(hpa.body, ("spec", "scaleTargetRef"))
-        if isinstance(target, dict) and target.get("kind") == resource.kind and target.get("name") == resource.name:
-            value = dig(hpa.body, ("spec", "minReplicas"))
-            return hpa, value if isinstance(value, int) else 1
-    return None
-
-
 def check(resource: Resource, ctx: Context, options: Options) -> Iterator[Violation]:
     tier = ctx.tier_of(resource)
     minimum = int(options.min_replicas.get(tier.value, 1))
-    scaled = hpa_min_replicas(resource, ctx)
-    if scaled is not None:
-        hpa, count = scaled
-        if count < minimum:
-            yield Violation(
-                f"HorizontalPodAutoscaler {hpa.name} keeps only {count} replica(s) of {resource.kind} "
-                f"{resource.name}; {tier.value} needs at least {minimum}",
-                "/spec/replicas" if "replicas" in (resource.body.get("spec") or {}) else "/spec",
-            )
+    count = effective_replicas(resource, ctx)
+    if count is None or count >= minimum:
         return
-    declared = replicas(resource)
-    if declared is not None and declared < minimum:
-        where = (
-            "/spec/replicas"
-            if isinstance(resource.body.get("spec"), dict) and "replicas" in resource.body["spec"]
-            else "/spec"
-        )
-        said = "replicas is unset (defaults to 1)" if where == "/spec" else f"replicas is {declared}"
-        yield Violation(f"{resource.kind} {resource.name}: {said}; {tier.value} needs at least {minimum}", where)
+    where = replicas_pointer(resource)
+    hpa = hpa_for(resource, ctx)
+    if hpa is not None:
+        said = f"HorizontalPodAutoscaler {hpa.name} keeps only {count} replica(s)"
+    elif where == "/spec":
+        said = "replicas is unset (defaults to 1)"
+    else:
+        said = f"replicas is {count}"
+    yield Violation(f"{resource.kind} {resource.name}: {said}; {tier.value} needs at least {minimum}", where)

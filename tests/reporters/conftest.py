@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from govscan.scanner.model import (
     Enforcement,
     Evaluation,
@@ -294,9 +295,7 @@ EVALUATIONS = (
     Evaluation("image.latest-tag", WORKER.uid, Status.FAIL, Tier.PRODUCTION),
     Evaluation("image.latest-tag", API.uid, Status.PASS, Tier.PRODUCTION),
     Evaluation("secrets.plaintext-env", WEB.uid, Status.WAIVED, Tier.PRODUCTION),
-    Evaluation(
-        "secrets.plaintext-env", API.uid, Status.ERROR, Tier.PRODUCTION, "rule crashed: KeyError 'env'"
-    ),
+    Evaluation("secrets.plaintext-env", API.uid, Status.ERROR, Tier.PRODUCTION, "rule crashed: KeyError 'env'"),
     Evaluation("rbac.cluster-admin-binding", CI_ADMIN.uid, Status.WAIVED, Tier.PRODUCTION),
     Evaluation("backup.velero-retention", SCHEDULE.uid, Status.FAIL, Tier.PRODUCTION),
     Evaluation(

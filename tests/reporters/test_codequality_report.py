@@ -19,9 +19,7 @@ def test_issues_exclude_waived_and_keep_order(report: ScanReport) -> None:
         ("image.latest-tag", "deploy/prod/web.yaml", 20),
     ]
     assert all(set(i) == {"description", "check_name", "fingerprint", "severity", "location"} for i in issues)
-    assert (
-        issues[0]["description"] == "ha.replicas: Deployment api runs 1 replica; production needs at least 2"
-    )
+    assert issues[0]["description"] == "ha.replicas: Deployment api runs 1 replica; production needs at least 2"
 
 
 def test_fingerprints_are_the_engines_and_unique(report: ScanReport) -> None:
@@ -31,12 +29,8 @@ def test_fingerprints_are_the_engines_and_unique(report: ScanReport) -> None:
     assert set(fingerprints) == {f.fingerprint for f in report.findings if not f.waived}
 
 
-def test_duplicate_fingerprints_are_disambiguated(
-    report_factory: Any, finding_factory: Any, resources: Any
-) -> None:
-    findings = tuple(
-        finding_factory("ha.replicas", resources["web"], fp="abc", line=line) for line in (3, 1, 2)
-    )
+def test_duplicate_fingerprints_are_disambiguated(report_factory: Any, finding_factory: Any, resources: Any) -> None:
+    findings = tuple(finding_factory("ha.replicas", resources["web"], fp="abc", line=line) for line in (3, 1, 2))
     issues = json.loads(codequality.render(report_factory(findings=findings)))
     assert [(i["fingerprint"], i["location"]["lines"]["begin"]) for i in issues] == [
         ("abc", 1),

@@ -34,9 +34,7 @@ def test_header_and_encoding(report: ScanReport) -> None:
 
 def test_failures_are_blocking_rule_resource_pairs(report: ScanReport) -> None:
     root = _parse(report)
-    failed = {
-        (c.get("classname"), c.get("name")) for c in root.iter("testcase") if c.find("failure") is not None
-    }
+    failed = {(c.get("classname"), c.get("name")) for c in root.iter("testcase") if c.find("failure") is not None}
     assert failed == BLOCKING_PAIRS
     pairs_from_findings = {(f.rule_id, f.resource.uid) for f in report.findings if f.blocking}
     assert root.get("failures") == str(len(pairs_from_findings)) == "4"
@@ -107,9 +105,7 @@ def test_warn_info_and_waived_are_passing_with_system_out(report: ScanReport) ->
     info = _case(root, "backup.velero-retention", "velero.io/Schedule/velero/nightly")
     assert info.find("failure") is None
     assert info.findtext("system-out", "").startswith("[info] deploy/prod/rbac.yaml:27:")
-    waived = _case(
-        root, "rbac.cluster-admin-binding", "rbac.authorization.k8s.io/ClusterRoleBinding//ci-admin"
-    )
+    waived = _case(root, "rbac.cluster-admin-binding", "rbac.authorization.k8s.io/ClusterRoleBinding//ci-admin")
     assert [child.tag for child in waived] == ["system-out"]
     assert (
         "waived: CI bootstrap, removed after migration (until 2026-03-31, owner platform, via annotation)"
@@ -149,9 +145,7 @@ def test_fail_on_warn_makes_listed_warn_findings_fail(report_factory: Any) -> No
     from dataclasses import replace
 
     base = report_factory()
-    warn = next(
-        f for f in base.findings if f.rule_id == "image.latest-tag" and f.enforcement is Enforcement.WARN
-    )
+    warn = next(f for f in base.findings if f.rule_id == "image.latest-tag" and f.enforcement is Enforcement.WARN)
     gate = replace(base.gate, blocking=(*base.gate.blocking, warn.fingerprint))
     root = _parse(replace(base, gate=gate))
     assert root.get("failures") == "5"

@@ -3,8 +3,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import govscan.reporters as reporters
 import pytest
+
+import govscan.reporters as reporters
 from govscan.scanner.model import ScanReport
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+
 from govscan.reporters import sarif
 from govscan.scanner.model import GateDecision, Location, ScanReport, Waiver
 
@@ -169,9 +170,7 @@ def test_path_normalisation(report_factory: Any, finding_factory: Any, resources
 
 def test_waived_results_carry_suppressions(report: ScanReport) -> None:
     run = _run(report)
-    annotation = _result(
-        run, "rbac.cluster-admin-binding", "rbac.authorization.k8s.io/ClusterRoleBinding//ci-admin"
-    )
+    annotation = _result(run, "rbac.cluster-admin-binding", "rbac.authorization.k8s.io/ClusterRoleBinding//ci-admin")
     assert annotation["suppressions"] == [
         {
             "kind": "inSource",
@@ -215,9 +214,7 @@ def test_output_is_deterministic_and_fingerprints_ignore_lines(report: ScanRepor
         report,
         findings=tuple(replace(f, location=Location(f.location.path, 500, 2)) for f in report.findings),
     )
-    before = {
-        r["partialFingerprints"]["govscan/v1"]: r["partialFingerprints"] for r in _run(report)["results"]
-    }
+    before = {r["partialFingerprints"]["govscan/v1"]: r["partialFingerprints"] for r in _run(report)["results"]}
     after = {r["partialFingerprints"]["govscan/v1"]: r["partialFingerprints"] for r in _run(moved)["results"]}
     assert before == after
     for fingerprint, fingerprints in before.items():
@@ -242,8 +239,7 @@ def test_invocation_notifications(report: ScanReport) -> None:
         ),
         (
             "error",
-            "secrets.plaintext-env failed to evaluate apps/Deployment/default/api: "
-            "rule crashed: KeyError 'env'",
+            "secrets.plaintext-env failed to evaluate apps/Deployment/default/api: rule crashed: KeyError 'env'",
         ),
         ("note", "skipped document: document has no kind: not a Kubernetes object"),
     ]

@@ -37,8 +37,7 @@ def test_plain_text_lists_findings_grouped_by_file(report: ScanReport) -> None:
 def test_waivers_are_marked(report: ScanReport) -> None:
     text = table.render(report, width=200)
     assert (
-        "        waived: CI bootstrap, removed after migration "
-        "(until 2026-03-31, owner platform, via annotation)"
+        "        waived: CI bootstrap, removed after migration (until 2026-03-31, owner platform, via annotation)"
     ) in text.splitlines()
     assert "waived: dummy value in a demo namespace (until 2026-06-30, owner shop-team, via config)" in text
 
@@ -92,9 +91,7 @@ def test_deterministic(report: ScanReport) -> None:
     assert table.render(report, color=True) == table.render(report, color=True)
 
 
-def test_markup_in_messages_is_not_interpreted(
-    report_factory: Any, finding_factory: Any, resources: Any
-) -> None:
+def test_markup_in_messages_is_not_interpreted(report_factory: Any, finding_factory: Any, resources: Any) -> None:
     finding = finding_factory("ha.replicas", resources["web"], message="value [bold]x[/bold] in :smile:")
     text = table.render(report_factory(findings=(finding,)))
     assert "value [bold]x[/bold] in :smile:" in text
@@ -102,9 +99,7 @@ def test_markup_in_messages_is_not_interpreted(
 
 def test_soft_fail_verdict_still_names_blocking_findings(report_factory: Any) -> None:
     base = report_factory()
-    gate = replace(
-        base.gate, verdict="passed", exit_code=0, reason="soft-fail: 5 blocking finding(s) reported"
-    )
+    gate = replace(base.gate, verdict="passed", exit_code=0, reason="soft-fail: 5 blocking finding(s) reported")
     lines = table.render(replace(base, gate=gate), width=200).splitlines()
     assert lines[-2:] == [
         "  gate: soft-fail: 5 blocking finding(s) reported",
@@ -122,6 +117,5 @@ def test_error_verdict(report_factory: Any) -> None:
     )
     lines = table.render(report_factory(gate=gate), width=200).splitlines()
     assert lines[-1] == (
-        "Error: govscan could not run as asked: "
-        "1 input(s) could not be read: deploy/prod/broken.yaml (exit 2)"
+        "Error: govscan could not run as asked: 1 input(s) could not be read: deploy/prod/broken.yaml (exit 2)"
     )
