@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from govscan.rules._lib.images import parse_image
 from govscan.rules._lib.workloads import dig, pod_spec, replicas, selector_matches, template_labels
 from govscan.scanner.context import Context
 from govscan.scanner.model import Resource
@@ -37,18 +38,9 @@ def replicas_pointer(resource: Resource) -> str:
 
 
 def image_repository(image: Any) -> str:
-    """`registry.example.com:5000/bitnami/redis:7.2@sha256:...` -> `bitnami/redis` (lowercase)."""
-    if not isinstance(image, str):
-        return ""
-    name = image.strip().lower().split("@", 1)[0]
-    last_slash = name.rfind("/")
-    colon = name.rfind(":")
-    if colon > last_slash:
-        name = name[:colon]
-    parts = name.split("/")
-    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
-        parts = parts[1:]
-    return "/".join(parts)
+    """`registry.example.com:5000/bitnami/redis:7.2@sha256:...` -> `bitnami/redis`; "" when unparseable."""
+    ref = parse_image(image)
+    return ref.short_repository if ref is not None else ""
 
 
 def image_basename(image: Any) -> str:

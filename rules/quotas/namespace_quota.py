@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from govscan.rules._lib.namespaces import SYSTEM_NAMESPACES, Unnamespaced, namespace_subject
 from govscan.rules._lib.workloads import WORKLOADS
-from govscan.rules.quotas._namespaces import SYSTEM_NAMESPACES, Unnamespaced, namespace_subject
 from govscan.scanner.context import Context
 from govscan.scanner.model import NotEvaluated, Resource, RuleMeta, Severity, Violation, enforcement_table
 
