@@ -21,6 +21,7 @@ from govscan.scanner.context import Context
 from govscan.scanner.errors import InputError, UsageError
 from govscan.scanner.loaders import k8s
 from govscan.scanner.model import (
+    WORKLOADS,
     Enforcement,
     Evaluation,
     Finding,
@@ -46,8 +47,6 @@ from govscan.scanner.registry import builtin_rules
 from govscan.scanner.tiers import TierResolver
 from govscan.scanner.version import __version__
 from govscan.scanner.waivers import WaiverBook
-
-WORKLOADS = "@workload"
 
 # The tool's own findings. Input errors block everywhere: an unreadable manifest is not a pass.
 INPUT_ERROR = RuleMeta(

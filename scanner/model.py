@@ -184,6 +184,9 @@ class NotEvaluated:
     reason: str
 
 
+WORKLOADS = "@workload"
+"""In RuleMeta.kinds: every kind that carries a pod template (built-in and configured `workloads:`)."""
+
 EnforcementTable = Mapping[Tier, Enforcement]
 
 

@@ -10,10 +10,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from govscan.scanner.model import Resource, pointer_join
-
-WORKLOADS = "@workload"
-"""Use in RuleMeta.kinds to mean every kind that carries a pod template (built-in and configured)."""
+from govscan.scanner.model import WORKLOADS as WORKLOADS  # re-exported: rules say kinds=(WORKLOADS,)
+from govscan.scanner.model import (
+    Resource,
+    pointer_join,
+)
 
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": ("spec",),

@@ -257,3 +257,19 @@ def test_rule_crash_is_a_rule_error_finding_not_a_crash(tmp_path: Path) -> None:
     assert finding.rule_id == "govscan.rule-error" and "boom" in finding.message
     assert [e.status for e in report.evaluations] == [Status.ERROR]
     assert report.gate.exit_code == 1
+
+
+def test_configured_workload_kinds_are_checked_like_deployments(tmp_path: Path) -> None:
+    worker = (
+        "apiVersion: example.com/v1\nkind: Worker\nmetadata:\n  name: queue\n  namespace: erp\n"
+        "spec:\n  podTemplate:\n    spec:\n      containers:\n        - name: job\n"
+        "          image: odoo:17.0\n          securityContext:\n            privileged: true\n"
+    )
+    (tmp_path / "worker.yaml").write_text(worker)
+    request = ScanRequest(targets=(str(tmp_path / "worker.yaml"),), config=Config(), today=TODAY, cwd=tmp_path)
+    assert not [f for f in scan(request).findings if f.rule_id == "pod-security.privileged"]
+    config = write_config(tmp_path, "workloads:\n  example.com/Worker: spec.podTemplate.spec\n")
+    request = ScanRequest(targets=(str(tmp_path / "worker.yaml"),), config=config, today=TODAY, cwd=tmp_path)
+    [finding] = [f for f in scan(request).findings if f.rule_id == "pod-security.privileged"]
+    assert finding.location.line == 13
+    assert 'container "job"' in finding.message
