@@ -6,7 +6,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from govscan.rules._lib.images import parse_image
-from govscan.rules._lib.workloads import dig, pod_spec, replicas, selector_matches, template_labels
+from govscan.rules._lib.workloads import (
+    dig,
+    label_selector_matches,
+    pod_spec,
+    replicas,
+    service_selector_matches,
+    template_labels,
+)
 from govscan.scanner.context import Context
 from govscan.scanner.model import Resource
 
@@ -61,7 +68,7 @@ def selecting_pdbs(resource: Resource, ctx: Context) -> list[Resource]:
     for pdb in ctx.of_kind("PodDisruptionBudget", namespace=resource.namespace):
         selector = dig(pdb.body, ("spec", "selector"))
         # an empty PDB selector matches every pod in policy/v1; a missing one matches none
-        if isinstance(selector, dict) and (not selector or selector_matches(selector, labels)):
+        if label_selector_matches(selector, labels):
             found.append(pdb)
     return found
 
@@ -74,7 +81,7 @@ def selecting_services(resource: Resource, ctx: Context) -> list[Resource]:
     found = []
     for service in ctx.of_kind("Service", namespace=resource.namespace):
         selector = dig(service.body, ("spec", "selector"))
-        if isinstance(selector, dict) and selector and all(labels.get(k) == v for k, v in selector.items()):
+        if service_selector_matches(selector, labels):
             found.append(service)
     return found
 

@@ -123,16 +123,15 @@ def replicas(resource: Resource) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
-    """Kubernetes label-selector semantics (matchLabels + matchExpressions, or a plain map)."""
+def label_selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
+    """LabelSelector semantics (PDBs, spread constraints, monitors): matchLabels + matchExpressions.
+
+    An empty selector `{}` selects every pod; a missing or malformed one selects none.
+    """
     if not isinstance(selector, dict):
         return False
-    if "matchLabels" not in selector and "matchExpressions" not in selector:
-        return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
     match_labels = selector.get("matchLabels") or {}
     expressions = selector.get("matchExpressions") or []
-    if not match_labels and not expressions:
-        return True  # an empty selector selects everything
     if not isinstance(match_labels, dict) or not isinstance(expressions, list):
         return False
     if any(labels.get(k) != v for k, v in match_labels.items()):
@@ -151,6 +150,11 @@ def selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
         if op == "DoesNotExist" and present:
             return False
     return True
+
+
+def service_selector_matches(selector: Any, labels: Mapping[str, Any]) -> bool:
+    """A Service's (or ReplicationController's) plain-map selector; an empty one selects nothing."""
+    return isinstance(selector, dict) and bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
 def template_labels(resource: Resource, ctx: Any = None) -> Mapping[str, Any]:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govscan.rules._lib.ha import effective_replicas
-from govscan.rules._lib.workloads import REPLICATED_KINDS, dig, pod_spec, selector_matches, template_labels
+from govscan.rules._lib.workloads import REPLICATED_KINDS, dig, label_selector_matches, pod_spec, template_labels
 from govscan.scanner.context import Context
 from govscan.scanner.model import NotEvaluated, Resource, RuleMeta, Severity, Violation, enforcement_table
 
@@ -66,7 +66,7 @@ def spreads_own_pods(term: Any, labels: Mapping[str, Any]) -> bool:
         return False
     selector = term.get("labelSelector")
     if isinstance(selector, dict):
-        return selector_matches(selector, labels) if selector else True
+        return label_selector_matches(selector, labels)
     return bool(term.get("matchLabelKeys"))
 
 

@@ -35,7 +35,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from govscan.rules._lib.images import parse_image
-from govscan.rules._lib.workloads import containers, dig, is_workload, pod_spec, selector_matches, template_labels
+from govscan.rules._lib.workloads import (
+    containers,
+    dig,
+    is_workload,
+    pod_spec,
+    service_selector_matches,
+    template_labels,
+)
 from govscan.rules.network._routes import (
     annotation_middlewares,
     ingress_path_reaches,
@@ -93,7 +100,7 @@ def _backends(ctx: Any, namespace: str | None, service: str) -> list[Resource]:
         if not isinstance(selector, Mapping) or not selector:
             continue
         for other in ctx.in_namespace(namespace):
-            if is_workload(other, ctx) and selector_matches(dict(selector), template_labels(other, ctx)):
+            if is_workload(other, ctx) and service_selector_matches(selector, template_labels(other, ctx)):
                 found.append(other)
     return found
 

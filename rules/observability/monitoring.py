@@ -30,12 +30,12 @@ Fails (production)::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from govscan.rules._lib.ha import is_helm_hook, labels_text, selecting_services
-from govscan.rules._lib.workloads import LONG_RUNNING_KINDS, dig, pod_spec, selector_matches, template_labels
+from govscan.rules._lib.workloads import LONG_RUNNING_KINDS, dig, label_selector_matches, pod_spec, template_labels
 from govscan.scanner.context import Context
 from govscan.scanner.model import NotEvaluated, Resource, RuleMeta, Severity, Violation, enforcement_table
 
@@ -63,12 +63,6 @@ RULE = RuleMeta(
     controls=("observability: full metrics",),
     options=Options(),
 )
-
-
-def _selects(selector: Any, labels: Mapping[str, Any]) -> bool:
-    if isinstance(selector, dict) and not selector:
-        return True  # an empty selector selects everything
-    return bool(selector_matches(selector, labels))
 
 
 def watches_namespace(monitor: Resource, namespace: str | None) -> bool:
@@ -104,14 +98,16 @@ def check(resource: Resource, ctx: Context, options: Options) -> Iterator[Violat
     namespace = resource.namespace
     if labels:
         for monitor in monitors(ctx, POD_MONITORS):
-            if watches_namespace(monitor, namespace) and _selects(dig(monitor.body, ("spec", "selector")), labels):
+            if watches_namespace(monitor, namespace) and label_selector_matches(
+                dig(monitor.body, ("spec", "selector")), labels
+            ):
                 return
     services = selecting_services(resource, ctx)
     if services:
         service_monitors = monitors(ctx, SERVICE_MONITORS)
         for service in services:
             for monitor in service_monitors:
-                if watches_namespace(monitor, namespace) and _selects(
+                if watches_namespace(monitor, namespace) and label_selector_matches(
                     dig(monitor.body, ("spec", "selector")), service.labels
                 ):
                     return
