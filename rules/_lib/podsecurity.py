@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govscan.rules._lib.workloads import Container, PodSpec, containers, pod_spec
-from govscan.scanner.model import Resource, pointer_join
+from govscan.scanner.model import Resource, Violation, pointer_join
 
 EMPTY: Mapping[str, Any] = {}
 
@@ -143,3 +143,22 @@ def inherited_issues(
             yield InheritedIssue("missing", field_pointer(container, key), None, (container,))
     if pod_set and not pod_good:
         yield InheritedIssue("pod", view.pod_field_pointer(key, *value_path), pod_value, tuple(inheriting))
+
+
+PROFILE_TYPES = frozenset({"RuntimeDefault", "Localhost"})
+
+
+def profile_type_violations(view: PodView, field: str, advice: str) -> Iterator[Violation]:
+    """`<field>.type` (seccompProfile, appArmorProfile) outside RuntimeDefault/Localhost, pod and containers."""
+    pod_type = as_map(view.security_context.get(field)).get("type")
+    if pod_type is not None and pod_type not in PROFILE_TYPES:
+        yield Violation(
+            f"pod securityContext.{field}.type is {pod_type}; {advice}", view.pod_field_pointer(field, "type")
+        )
+    for container in view.containers:
+        value = own(container, field, "type")
+        if value is not None and value not in PROFILE_TYPES:
+            yield Violation(
+                f"{container.label} sets securityContext.{field}.type {value}; {advice}",
+                field_pointer(container, field, "type"),
+            )

@@ -24,13 +24,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from govscan.rules._lib.podsecurity import as_map, field_pointer, own, pod_view
+from govscan.rules._lib.podsecurity import as_map, pod_view, profile_type_violations
 from govscan.rules._lib.workloads import WORKLOADS
 from govscan.scanner.context import Context
 from govscan.scanner.model import Resource, RuleMeta, Severity, Violation, enforcement_table, pointer_join
 
 ANNOTATION_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
-ALLOWED_TYPES = frozenset({"RuntimeDefault", "Localhost"})
 
 
 @dataclass(frozen=True)
@@ -61,20 +60,7 @@ def check(resource: Resource, ctx: Context, options: Options) -> Iterator[Violat
     view = pod_view(resource, ctx)
     if view is None:
         return
-    pod_type = as_map(view.security_context.get("appArmorProfile")).get("type")
-    if pod_type is not None and pod_type not in ALLOWED_TYPES:
-        yield Violation(
-            f"pod securityContext.appArmorProfile.type is {pod_type}; only RuntimeDefault or Localhost are allowed",
-            view.pod_field_pointer("appArmorProfile", "type"),
-        )
-    for container in view.containers:
-        profile_type = own(container, "appArmorProfile", "type")
-        if profile_type is not None and profile_type not in ALLOWED_TYPES:
-            yield Violation(
-                f"{container.label} sets securityContext.appArmorProfile.type {profile_type}; "
-                "only RuntimeDefault or Localhost are allowed",
-                field_pointer(container, "appArmorProfile", "type"),
-            )
+    yield from profile_type_violations(view, "appArmorProfile", "only RuntimeDefault or Localhost are allowed")
     annotations = as_map(view.pod.metadata.get("annotations"))
     base = view.pod.pointer.rsplit("/", 1)[0] + "/metadata/annotations"
     for key, value in annotations.items():

@@ -25,12 +25,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from govscan.rules._lib.podsecurity import as_map, inherited_issues, names, pod_view
+from govscan.rules._lib.podsecurity import PROFILE_TYPES, as_map, inherited_issues, names, pod_view
 from govscan.rules._lib.workloads import WORKLOADS
 from govscan.scanner.context import Context
 from govscan.scanner.model import Resource, RuleMeta, Severity, Violation, enforcement_table
-
-ALLOWED_TYPES = frozenset({"RuntimeDefault", "Localhost"})
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ RULE = RuleMeta(
 
 
 def _good(profile: Any) -> bool:
-    return as_map(profile).get("type") in ALLOWED_TYPES
+    return as_map(profile).get("type") in PROFILE_TYPES
 
 
 def _type(profile: Any) -> str:

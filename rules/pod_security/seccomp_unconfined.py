@@ -21,12 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from govscan.rules._lib.podsecurity import as_map, field_pointer, own, pod_view
+from govscan.rules._lib.podsecurity import as_map, pod_view, profile_type_violations
 from govscan.rules._lib.workloads import WORKLOADS
 from govscan.scanner.context import Context
 from govscan.scanner.model import Resource, RuleMeta, Severity, Violation, enforcement_table, pointer_join
 
-ALLOWED_TYPES = frozenset({"RuntimeDefault", "Localhost"})
 POD_ANNOTATION = "seccomp.security.alpha.kubernetes.io/pod"
 CONTAINER_ANNOTATION_PREFIX = "container.seccomp.security.alpha.kubernetes.io/"
 
@@ -53,19 +52,7 @@ def check(resource: Resource, ctx: Context, options: Options) -> Iterator[Violat
     view = pod_view(resource, ctx)
     if view is None or view.windows:
         return
-    pod_type = as_map(view.security_context.get("seccompProfile")).get("type")
-    if pod_type is not None and pod_type not in ALLOWED_TYPES:
-        yield Violation(
-            f"pod securityContext.seccompProfile.type is {pod_type}; use RuntimeDefault or Localhost",
-            view.pod_field_pointer("seccompProfile", "type"),
-        )
-    for container in view.containers:
-        value = own(container, "seccompProfile", "type")
-        if value is not None and value not in ALLOWED_TYPES:
-            yield Violation(
-                f"{container.label} sets securityContext.seccompProfile.type {value}; use RuntimeDefault or Localhost",
-                field_pointer(container, "seccompProfile", "type"),
-            )
+    yield from profile_type_violations(view, "seccompProfile", "use RuntimeDefault or Localhost")
     base = view.pod.pointer.rsplit("/", 1)[0] + "/metadata/annotations"
     for key, value in as_map(view.pod.metadata.get("annotations")).items():
         if not isinstance(key, str) or not isinstance(value, str) or value.strip().lower() != "unconfined":
