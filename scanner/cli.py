@@ -37,6 +37,13 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _parse_size(text: str) -> int:
     units = {"k": 1024, "m": 1024**2, "g": 1024**3}
     value = text.strip().lower().rstrip("ib")
@@ -91,6 +98,12 @@ def scan(
         bool, typer.Option("--fail-on-incomplete", help="Exit 3 when any rule could not be evaluated.")
     ] = False,
     max_file_size: Annotated[str, typer.Option(help="Largest file to read, e.g. 32M.")] = "32M",
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Processes that parse files in parallel (default: CPU cores; 1: no workers)."
+        ),
+    ] = None,
     no_config: Annotated[
         bool, typer.Option("--no-config", help="Ignore .govscan.yaml files; use built-in defaults.")
     ] = False,
@@ -151,6 +164,7 @@ def scan(
             fail_on_incomplete=fail_on_incomplete,
             max_file_bytes=_parse_size(max_file_size),
             today=dt.date.today(),
+            jobs=jobs or _cores(),
         )
         if progress.wanted() and not quiet:
             meter = progress.Progress()

@@ -1,63 +1,98 @@
-"""The index of every resource in a scan, for cross-resource rules (PDB <-> Deployment, quota <-> namespace)."""
+"""The index of resources that cross-resource rules read (PDB <-> Deployment, quota <-> namespace).
+
+The engine keeps only what some rule declares in `RuleMeta.needs`; each rule reads through its own
+view (`for_rule`), which refuses undeclared reads so that a missing declaration cannot turn into a
+silent pass on a resource the index did not keep.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any, TypeVar
 
-from govscan.scanner.model import Resource, Tier
+from govscan.scanner.model import TIER, WORKLOADS, Resource, Tier
+
+T = TypeVar("T")
+
+
+class UndeclaredRead(Exception):
+    """A rule read something through ctx that its RuleMeta.needs does not list (a bug in the rule)."""
+
+
+def _no_tiers(resource: Resource) -> Tier:
+    raise UndeclaredRead("tiers are not known while files stream; declare needs=(TIER,)")
 
 
 class Context:
-    """Read-only view over all resources of a scan, plus the scan's tier decisions."""
+    """Read-only index of the resources rules need, plus the scan's tier decisions and settings."""
 
     def __init__(
         self,
-        resources: Iterable[Resource],
-        tier_of: Callable[[Resource], Tier],
+        resources: Iterable[Resource] = (),
+        tier_of: Callable[[Resource], Tier] = _no_tiers,
         pod_spec_paths: Mapping[str, tuple[str, ...]] | None = None,
         settings: Mapping[str, Any] | None = None,
         today: dt.date | None = None,
+        is_workload: Callable[[Resource], bool] | None = None,
     ) -> None:
-        self.resources: tuple[Resource, ...] = tuple(resources)
         self.today: dt.date = today or dt.date.today()
         """The scan's date (`--now` and tests set it): rules judge expiries and ages against this."""
-        self._tier_of = tier_of
         self.pod_spec_paths: Mapping[str, tuple[str, ...]] = pod_spec_paths or {}
         self.settings: Mapping[str, Any] = settings or {}
-        by_kind: dict[str, list[Resource]] = defaultdict(list)
-        by_namespace: dict[str | None, list[Resource]] = defaultdict(list)
-        for resource in self.resources:
-            by_kind[resource.kind].append(resource)
-            by_namespace[resource.namespace].append(resource)
-        self._by_kind = dict(by_kind)
-        self._by_namespace = dict(by_namespace)
+        self._tier_of = tier_of
+        self._by_kind: dict[str, list[Resource]] = {}
+        self._by_kind_namespace: dict[tuple[str, str | None], list[Resource]] = {}
+        self._cache: dict[str, Any] = {}
+        self._rule = ""
+        self._allowed: Collection[str] | None = None
+        for resource in resources:
+            kinds = [resource.kind]
+            if is_workload is not None and is_workload(resource):
+                kinds.append(WORKLOADS)
+            for kind in kinds:
+                self._by_kind.setdefault(kind, []).append(resource)
+                self._by_kind_namespace.setdefault((kind, resource.namespace), []).append(resource)
+
+    def for_rule(self, rule_id: str, needs: Collection[str]) -> Context:
+        """A view for one rule: same index, but reads outside `needs` raise UndeclaredRead."""
+        view = object.__new__(Context)
+        view.__dict__.update(self.__dict__)
+        view._rule = rule_id
+        view._allowed = frozenset(needs)
+        return view
+
+    def _check(self, need: str) -> None:
+        if self._allowed is not None and need not in self._allowed:
+            what = "ctx.tier_of" if need == TIER else f"{need} resources"
+            raise UndeclaredRead(f"rule {self._rule} reads {what} but its RULE.needs does not list {need!r}")
 
     def tier_of(self, resource: Resource) -> Tier:
+        self._check(TIER)
         return self._tier_of(resource)
 
     def of_kind(self, *kinds: str, namespace: str | None | type[Any] = Any) -> list[Resource]:
-        """Resources of the given kinds, optionally only those in `namespace` (None = unset)."""
+        """Resources of the given kinds (or WORKLOADS), optionally only those in `namespace` (None = unset)."""
         found: list[Resource] = []
         for kind in kinds:
-            for resource in self._by_kind.get(kind, ()):
-                if namespace is Any or resource.namespace == namespace:
-                    found.append(resource)
+            self._check(kind)
+            if namespace is Any:
+                found.extend(self._by_kind.get(kind, ()))
+            else:
+                found.extend(self._by_kind_namespace.get((kind, namespace), ()))  # type: ignore[arg-type]
         return found
 
-    def in_namespace(self, namespace: str | None) -> list[Resource]:
-        return list(self._by_namespace.get(namespace, ()))
-
-    def namespaces(self) -> list[str]:
-        """Every namespace named in the scan: Namespace objects and resources' metadata.namespace."""
-        names = {r.name for r in self._by_kind.get("Namespace", ())}
-        names.update(ns for ns in self._by_namespace if ns)
-        return sorted(names)
-
     def namespace_object(self, name: str) -> Resource | None:
-        for resource in self._by_kind.get("Namespace", ()):
-            if resource.name == name:
-                return resource
-        return None
+        """The Namespace object called `name` in the scan (the first one, if given twice)."""
+        self._check("Namespace")
+        by_name = self.cached(
+            "context.namespace-objects", lambda: {r.name: r for r in reversed(self._by_kind.get("Namespace", []))}
+        )
+        return by_name.get(name)
+
+    def cached(self, key: str, build: Callable[[], T]) -> T:
+        """A value derived from the index, built once per scan (e.g. bindings by subject)."""
+        if key not in self._cache:
+            self._cache[key] = build()
+        value: T = self._cache[key]
+        return value

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+import multiprocessing
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Any
 
+from govscan.rules._lib.workloads import pod_spec_path
 from govscan.scanner import gate as gate_module
 from govscan.scanner import inputs
 from govscan.scanner.config import Config
@@ -21,6 +26,7 @@ from govscan.scanner.context import Context
 from govscan.scanner.errors import InputError, UsageError
 from govscan.scanner.loaders import k8s
 from govscan.scanner.model import (
+    TIER,
     WORKLOADS,
     Enforcement,
     Evaluation,
@@ -29,6 +35,7 @@ from govscan.scanner.model import (
     NotEvaluated,
     Origin,
     Platform,
+    Position,
     Resource,
     ResourceRef,
     Rule,
@@ -37,14 +44,16 @@ from govscan.scanner.model import (
     ScanReport,
     Severity,
     Skipped,
+    Source,
     Status,
     Tier,
     Violation,
     Waiver,
     enforcement_table,
+    pointer_join,
 )
 from govscan.scanner.registry import builtin_rules
-from govscan.scanner.tiers import TierResolver
+from govscan.scanner.tiers import GOVSCAN_PREFIX, TierResolver
 from govscan.scanner.version import __version__
 from govscan.scanner.waivers import WaiverBook
 
@@ -102,15 +111,12 @@ class ScanRequest:
     today: dt.date = field(default_factory=dt.date.today)
     cwd: Path | None = None
     progress: Callable[[int, int], None] | None = field(default=None, compare=False)
+    jobs: int = 1
+    """Worker processes that read and parse files (1: all in this process)."""
 
 
-@dataclass
-class _Loaded:
-    resources: list[Resource] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    duplicates: list[k8s.DuplicateKey] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
-    files: int = 0
+PARALLEL_MIN_FILES = 32
+"""Below this many files, starting worker processes costs more than it saves."""
 
 
 def select_rules(
@@ -136,28 +142,6 @@ def select_rules(
             continue
         selected.append(rule)
     return selected
-
-
-def load_inputs(
-    targets: Iterable[str], max_bytes: int, cwd: Path | None, progress: Callable[[int, int], None] | None = None
-) -> _Loaded:
-    loaded = _Loaded()
-    files, problems = inputs.discover(list(targets), cwd)
-    loaded.errors.extend(problems)
-    loaded.files = len(files)
-    for done, (file, text) in enumerate(inputs.iter_texts(files, max_bytes), start=1):
-        if progress is not None:
-            progress(done, len(files))
-        if isinstance(text, InputError):
-            loaded.errors.append(text)
-            continue
-        origin = Origin.STDIN if file.path is None else Origin.FILE
-        result = k8s.load_text(text, file.display, origin)
-        loaded.resources.extend(result.resources)
-        loaded.skipped.extend(result.skipped)
-        loaded.duplicates.extend(result.duplicates)
-        loaded.errors.extend(result.errors)
-    return loaded
 
 
 def fingerprint(rule_id: str, uid: str, pointer: str) -> str:
@@ -192,6 +176,177 @@ def location_of(resource: Resource, pointer: str) -> Location:
     return Location(resource.source.display_path, _template_line(resource, line), column)
 
 
+# --- pass 1: each file as it streams past ------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """One rule on one resource, located but not yet judged: tier, enforcement and waivers come last."""
+
+    rule_id: str
+    resource: int
+    """Index into the batch's resources."""
+    status: Status
+    violations: tuple[tuple[Violation, Location], ...] = ()
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one file leaves behind: its resources (slimmed unless a rule still needs them) and outcomes."""
+
+    resources: list[Resource] = field(default_factory=list)
+    outcomes: list[_Outcome] = field(default_factory=list)
+    duplicates: list[tuple[int, Violation, Location]] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+
+class _Dispatch:
+    """Which of a set of rules apply to a resource, by kind, WORKLOADS and platform."""
+
+    def __init__(self, rules: Iterable[Rule], pod_spec_paths: Mapping[str, tuple[str, ...]]) -> None:
+        self.pod_spec_paths = pod_spec_paths
+        self.by_kind: dict[str, list[Rule]] = {}
+        self.generic: list[Rule] = []
+        self.workload: list[Rule] = []
+        for rule in rules:
+            if not rule.meta.kinds:
+                self.generic.append(rule)
+            for kind in rule.meta.kinds:
+                (self.workload if kind == WORKLOADS else self.by_kind.setdefault(kind, [])).append(rule)
+
+    def is_workload(self, resource: Resource) -> bool:
+        return pod_spec_path(resource, self.pod_spec_paths) is not None
+
+    def applicable(self, resource: Resource) -> list[Rule]:
+        found = self.by_kind.get(resource.kind, []) + self.generic
+        if self.workload and self.is_workload(resource):
+            found += [r for r in self.workload if r not in found]
+        return [r for r in found if resource.platform in r.meta.platforms]
+
+
+def run_rule(rule: Rule, resource: Resource, index: int, ctx: Context, options: Any) -> _Outcome:
+    """Run one check; a crash becomes an ERROR outcome, never an aborted scan or a silent pass."""
+    try:
+        results = list(_as_iter(rule.check(resource, ctx, options)))
+    except Exception as exc:  # a rule bug must never abort the scan or pass silently
+        message = f"rule {rule.id} crashed: {type(exc).__name__}: {exc}"[:300]
+        return _Outcome(rule.id, index, Status.ERROR, reason=message)
+    violations = tuple((v, location_of(resource, v.pointer)) for v in results if isinstance(v, Violation))
+    if violations:
+        return _Outcome(rule.id, index, Status.FAIL, violations)
+    for result in results:
+        if isinstance(result, NotEvaluated):
+            return _Outcome(rule.id, index, Status.NOT_EVALUATED, reason=result.reason)
+    return _Outcome(rule.id, index, Status.PASS)
+
+
+class FilePass:
+    """Read, parse, run the rules that need no index, and keep only what later rules need.
+
+    Runs in this process or in a worker: it holds nothing but rules and settings, and what it
+    returns for a file does not depend on any other file.
+    """
+
+    def __init__(self, rules: list[Rule], config: Config, tier: Tier | None, today: dt.date, max_bytes: int) -> None:
+        tiers = [tier] if tier is not None else list(Tier)
+        self.max_bytes = max_bytes
+        self.local = _Dispatch(
+            [r for r in rules if not r.meta.needs and any(config.enforcement_for(r.meta, t) for t in tiers)],
+            config.pod_spec_paths,
+        )
+        self.deferred = _Dispatch([r for r in rules if r.meta.needs], config.pod_spec_paths)
+        needs = {need for r in rules for need in r.meta.needs} | {"Namespace"}  # Namespace labels set tiers
+        self.index_kinds = frozenset(needs - {TIER, WORKLOADS})
+        self.index_workloads = WORKLOADS in needs
+        self.options = {r.id: config.options_for(r.meta) for r in rules}
+        ctx = Context(pod_spec_paths=config.pod_spec_paths, settings=config.settings, today=today)
+        self.views = {r.id: ctx.for_rule(r.id, ()) for r in rules if not r.meta.needs}
+
+    def in_index(self, resource: Resource) -> bool:
+        return resource.kind in self.index_kinds or (self.index_workloads and self.local.is_workload(resource))
+
+    def __call__(self, file: inputs.InputFile) -> _Batch:
+        try:
+            text = inputs.read_text(file, self.max_bytes)
+        except InputError as exc:
+            return _Batch(errors=[exc])
+        origin = Origin.STDIN if file.path is None else Origin.FILE
+        loaded = k8s.load_text(text, file.display, origin)
+        batch = _Batch(skipped=loaded.skipped, errors=loaded.errors)
+        position = {id(r): i for i, r in enumerate(loaded.resources)}
+        for dup in loaded.duplicates:
+            key = dup.pointer.rsplit("/", 1)[-1]
+            message = f"key {key!r} at {dup.pointer} is given twice; only the last value counts"
+            violation = Violation(message, dup.pointer)
+            batch.duplicates.append((position[id(dup.resource)], violation, location_of(dup.resource, dup.pointer)))
+        memo: dict[int, Mapping[str, Position]] = {}
+        for i, resource in enumerate(loaded.resources):
+            for rule in self.local.applicable(resource):
+                batch.outcomes.append(run_rule(rule, resource, i, self.views[rule.id], self.options[rule.id]))
+            batch.resources.append(self._keep(resource, memo))
+        return batch
+
+    def _keep(self, resource: Resource, memo: dict[int, Mapping[str, Position]]) -> Resource:
+        """The resource as pass 2 needs it: whole for deferred rules, without positions in the index, else a shell."""
+        if self.deferred.applicable(resource):
+            positions = k8s.packed(resource.source.positions, memo)
+            return dataclasses.replace(resource, source=dataclasses.replace(resource.source, positions=positions))
+        if self.in_index(resource):
+            return dataclasses.replace(resource, source=_located_by_reports_only(resource.source, resource.annotations))
+        return shell(resource)
+
+
+def shell(resource: Resource) -> Resource:
+    """Identity, the govscan.io/ labels and annotations, and the positions reports and waivers point at."""
+    own = {k: v for k, v in resource.annotations.items() if k.startswith(GOVSCAN_PREFIX)}
+    return dataclasses.replace(
+        resource,
+        body={},
+        source=_located_by_reports_only(resource.source, own),
+        labels={k: v for k, v in resource.labels.items() if k.startswith(GOVSCAN_PREFIX)},
+        annotations=own,
+    )
+
+
+def _located_by_reports_only(source: Source, annotations: Mapping[str, str]) -> Source:
+    """Positions of the object and its govscan.io/ annotations (waivers), the rest let go."""
+    pointers = ["", "/metadata", "/metadata/annotations"] + [
+        pointer_join("metadata", "annotations", k) for k in annotations if k.startswith(GOVSCAN_PREFIX)
+    ]
+    positions = {p: at for p in pointers if (at := source.positions.get(p)) is not None}
+    return dataclasses.replace(source, positions=positions)
+
+
+_WORKER: FilePass | None = None
+
+
+def _worker_start(file_pass: FilePass) -> None:
+    global _WORKER
+    _WORKER = file_pass
+    gc.disable()  # short-lived and acyclic: collection passes would only re-walk parsed bodies
+
+
+def _worker_run(file: inputs.InputFile) -> _Batch:
+    assert _WORKER is not None
+    return _WORKER(file)
+
+
+def stream_batches(file_pass: FilePass, files: list[inputs.InputFile], jobs: int) -> Iterator[_Batch]:
+    """Batches in file order; with jobs > 1, worker processes parse while this one collects."""
+    if jobs <= 1 or len(files) < PARALLEL_MIN_FILES or any(f.path is None for f in files):
+        for file in files:
+            yield file_pass(file)
+        return
+    method = "fork" if sys.platform == "linux" else "spawn"
+    with multiprocessing.get_context(method).Pool(jobs, _worker_start, (file_pass,)) as pool:
+        yield from pool.imap(_worker_run, files, chunksize=4)
+
+
+# --- pass 2: tiers, the index, cross-resource rules, judgement ---------------------------------------
+
+
 class Engine:
     def __init__(self, request: ScanRequest, rules: Iterable[Rule] | None = None) -> None:
         self.request = request
@@ -199,62 +354,63 @@ class Engine:
         all_rules = builtin_rules() if rules is None else tuple(rules)
         self.config.check_rules([r.meta for r in all_rules] + list(TOOL_RULES))
         self.rules = select_rules(all_rules, request.rule_patterns, request.skip_patterns, request.domains)
+        self.metas = {r.id: r.meta for r in self.rules}
         self.findings: list[Finding] = []
         self.evaluations: list[Evaluation] = []
+        self._enforcement: dict[tuple[str, Tier], Enforcement] = {}
 
     def run(self) -> ScanReport:
         request = self.request
-        loaded = load_inputs(request.targets, request.max_file_bytes, request.cwd, request.progress)
-        return self.evaluate(loaded.resources, loaded)
+        files, problems = inputs.discover(list(request.targets), request.cwd)
+        file_pass = FilePass(self.rules, self.config, request.tier, request.today, request.max_file_bytes)
+        batches: list[_Batch] = [_Batch(errors=problems)]
+        collecting = gc.isenabled()
+        gc.disable()  # what is kept is acyclic; collector passes over it cost more than parsing
+        try:
+            for done, batch in enumerate(stream_batches(file_pass, files, request.jobs), start=1):
+                if request.progress is not None:
+                    request.progress(done, len(files))
+                batches.append(batch)
+            return self.judge(batches, file_pass, len(files))
+        finally:
+            if collecting:
+                gc.enable()
 
-    def evaluate(self, resources: list[Resource], loaded: _Loaded) -> ScanReport:
+    def judge(self, batches: list[_Batch], file_pass: FilePass, files: int) -> ScanReport:
         config = self.config
-        resolver = TierResolver(config, self.request.tier, resources)
-        ctx = Context(resources, resolver.tier_of, config.pod_spec_paths, config.settings, self.request.today)
+        resources = [r for b in batches for r in b.resources]
+        index = [r for r in resources if file_pass.in_index(r)]
+        resolver = TierResolver(config, self.request.tier, index)
+        ctx = Context(
+            index, resolver.tier_of, config.pod_spec_paths, config.settings, self.request.today,
+            is_workload=file_pass.local.is_workload,
+        )  # fmt: skip
         waivers = WaiverBook(config, self.request.today)
         default_tier = self.request.tier or config.default_tier
+        views = {r.id: ctx.for_rule(r.id, r.meta.needs) for r in self.rules if r.meta.needs}
+        options = file_pass.options
 
-        for error in loaded.errors:
-            self._tool_finding(INPUT_ERROR, error, default_tier)
-        for dup in loaded.duplicates:
-            tier = resolver.tier_of(dup.resource)
-            message = (
-                f"key {dup.pointer.rsplit('/', 1)[-1]!r} at {dup.pointer} is given twice; only the last value counts"
-            )
-            self._emit(
-                DUPLICATE_KEY,
-                dup.resource,
-                tier,
-                DUPLICATE_KEY.enforcement[tier],
-                Violation(message, dup.pointer),
-                waivers,
-            )
-
-        by_kind: dict[str, list[Rule]] = {}
-        generic: list[Rule] = []
-        workload_rules: list[Rule] = []
-        for rule in self.rules:
-            if not rule.meta.kinds:
-                generic.append(rule)
-            for kind in rule.meta.kinds:
-                if kind == WORKLOADS:
-                    workload_rules.append(rule)
-                else:
-                    by_kind.setdefault(kind, []).append(rule)
-        from govscan.rules._lib.workloads import is_workload
-
-        for resource in resources:
-            tier = resolver.tier_of(resource)
-            applicable = list(by_kind.get(resource.kind, ())) + generic
-            if workload_rules and is_workload(resource, ctx):
-                applicable.extend(r for r in workload_rules if r not in applicable)
-            for rule in applicable:
-                if resource.platform not in rule.meta.platforms:
+        for batch in batches:
+            for error in batch.errors:
+                self._tool_finding(INPUT_ERROR, error, default_tier)
+            for position, violation, location in batch.duplicates:
+                resource = batch.resources[position]
+                tier = resolver.tier_of(resource)
+                enforcement = config_enforcement(config, DUPLICATE_KEY, tier)
+                self._emit(DUPLICATE_KEY, resource, tier, enforcement, violation, location, waivers)
+            for outcome in batch.outcomes:
+                resource = batch.resources[outcome.resource]
+                self._settle(outcome, resource, resolver.tier_of(resource), waivers)
+            for i, resource in enumerate(batch.resources):
+                rules = file_pass.deferred.applicable(resource) if resource.body else ()
+                if not rules:
                     continue
-                enforcement = config.enforcement_for(rule.meta, tier)
-                if enforcement is Enforcement.OFF:
-                    continue
-                self._run_rule(rule, resource, tier, enforcement, ctx, waivers)
+                tier = resolver.tier_of(resource)
+                for rule in rules:
+                    if self._enforcement_for(rule.meta, tier) is Enforcement.OFF:
+                        continue
+                    outcome = run_rule(rule, resource, i, views[rule.id], options[rule.id])
+                    self._settle(outcome, resource, tier, waivers)
 
         for problem in waivers.problems():
             resource = problem.resource
@@ -265,6 +421,7 @@ class Engine:
                 tier,
                 WAIVER_PROBLEM.enforcement[tier],
                 Violation(problem.message, problem.pointer),
+                location_of(resource, problem.pointer),
                 None,
             )
 
@@ -285,43 +442,39 @@ class Engine:
             rules=tuple(sorted(rule_infos, key=lambda r: r.id)),
             gate=decision,
             resources=len(resources),
-            files=loaded.files,
-            skipped=tuple(loaded.skipped),
+            files=files,
+            skipped=tuple(s for b in batches for s in b.skipped),
             targets=tuple(self.request.targets),
         )
 
-    def _run_rule(
-        self, rule: Rule, resource: Resource, tier: Tier, enforcement: Enforcement, ctx: Context, waivers: WaiverBook
-    ) -> None:
-        options = self.config.options_for(rule.meta)
-        outcomes: list[Violation | NotEvaluated] = []
-        try:
-            outcomes.extend(_as_iter(rule.check(resource, ctx, options)))
-        except Exception as exc:  # a rule bug must never abort the scan or pass silently
-            message = f"rule {rule.id} crashed: {type(exc).__name__}: {exc}"[:300]
-            self.evaluations.append(Evaluation(rule.id, resource.uid, Status.ERROR, tier, message))
-            self._emit(
-                RULE_ERROR,
-                resource,
-                tier,
-                config_enforcement(self.config, RULE_ERROR, tier),
-                Violation(message),
-                waivers,
-            )
+    def _enforcement_for(self, meta: RuleMeta, tier: Tier) -> Enforcement:
+        key = (meta.id, tier)
+        level = self._enforcement.get(key)
+        if level is None:
+            level = self._enforcement[key] = self.config.enforcement_for(meta, tier)
+        return level
+
+    def _settle(self, outcome: _Outcome, resource: Resource, tier: Tier, waivers: WaiverBook) -> None:
+        """Judge an outcome in the resource's tier: enforcement, waivers, Findings and an Evaluation."""
+        meta = self.metas[outcome.rule_id]
+        enforcement = self._enforcement_for(meta, tier)
+        if enforcement is Enforcement.OFF:
             return
-        violations = [o for o in outcomes if isinstance(o, Violation)]
-        not_evaluated = [o for o in outcomes if isinstance(o, NotEvaluated)]
-        if not violations and not_evaluated:
-            self.evaluations.append(
-                Evaluation(rule.id, resource.uid, Status.NOT_EVALUATED, tier, not_evaluated[0].reason)
-            )
+        if outcome.status is Status.ERROR:
+            self.evaluations.append(Evaluation(meta.id, resource.uid, Status.ERROR, tier, outcome.reason))
+            violation = Violation(outcome.reason)
+            rule_error = config_enforcement(self.config, RULE_ERROR, tier)
+            self._emit(RULE_ERROR, resource, tier, rule_error, violation, location_of(resource, ""), waivers)
+            return
+        if outcome.status is not Status.FAIL:
+            self.evaluations.append(Evaluation(meta.id, resource.uid, outcome.status, tier, outcome.reason))
             return
         waived_all = True
-        for violation in violations:
-            finding = self._emit(rule.meta, resource, tier, enforcement, violation, waivers)
+        for violation, location in outcome.violations:
+            finding = self._emit(meta, resource, tier, enforcement, violation, location, waivers)
             waived_all = waived_all and finding.waived
-        status = Status.FAIL if violations and not waived_all else Status.WAIVED if violations else Status.PASS
-        self.evaluations.append(Evaluation(rule.id, resource.uid, status, tier))
+        status = Status.WAIVED if waived_all else Status.FAIL
+        self.evaluations.append(Evaluation(meta.id, resource.uid, status, tier))
 
     def _emit(
         self,
@@ -330,6 +483,7 @@ class Engine:
         tier: Tier,
         enforcement: Enforcement,
         violation: Violation,
+        location: Location,
         waivers: WaiverBook | None,
     ) -> Finding:
         waiver: Waiver | None = None
@@ -344,7 +498,7 @@ class Engine:
             severity=meta.severity,
             message=violation.message,
             remediation=meta.remediation,
-            location=location_of(resource, violation.pointer),
+            location=location,
             pointer=violation.pointer,
             fingerprint=fingerprint(meta.id, resource.uid, violation.pointer),
             title=meta.title,

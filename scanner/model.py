@@ -6,6 +6,7 @@ Frozen dataclasses and enums only: no I/O, no logic beyond small derived propert
 from __future__ import annotations
 
 import enum
+from array import array
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -105,6 +106,58 @@ class Origin(enum.Enum):
 
 
 Position = tuple[int, int]
+
+
+class PackedPositions(Mapping[str, Position]):
+    """A pointer -> position map packed into one string and one int array.
+
+    A dict of 300,000 pointer strings costs tens of megabytes and is slow to send between
+    processes; this holds the same in two objects and finds a pointer with one C-level search.
+    """
+
+    __slots__ = ("_keys", "_numbers")
+    _SEP = "\x00"
+
+    def __init__(self, positions: Mapping[str, Position]) -> None:
+        self._keys = self._SEP + self._SEP.join(positions) + self._SEP if positions else ""
+        self._numbers = array("I", [n for position in positions.values() for n in position])
+
+    @classmethod
+    def of(cls, positions: Mapping[str, Position]) -> Mapping[str, Position]:
+        """Packed, unless a key holds the separator (then the map stays as it is)."""
+        if isinstance(positions, PackedPositions) or any(cls._SEP in key for key in positions):
+            return positions
+        return cls(positions)
+
+    def get(self, pointer: str, default: Any = None) -> Any:
+        at = self._keys.find(self._SEP + pointer + self._SEP)
+        if at < 0:
+            return default
+        i = self._keys.count(self._SEP, 0, at) * 2
+        return (self._numbers[i], self._numbers[i + 1])
+
+    def __getitem__(self, pointer: str) -> Position:
+        found: Position | None = self.get(pointer)
+        if found is None:
+            raise KeyError(pointer)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys[1:-1].split(self._SEP)) if self._keys else iter(())
+
+    def __len__(self) -> int:
+        return len(self._numbers) // 2
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_unpickle_positions, (self._keys, self._numbers))
+
+
+def _unpickle_positions(keys: str, numbers: array[int]) -> PackedPositions:
+    packed = PackedPositions.__new__(PackedPositions)
+    packed._keys, packed._numbers = keys, numbers
+    return packed
+
+
 """1-based (line, column)."""
 
 
@@ -185,7 +238,10 @@ class NotEvaluated:
 
 
 WORKLOADS = "@workload"
-"""In RuleMeta.kinds: every kind that carries a pod template (built-in and configured `workloads:`)."""
+"""In RuleMeta.kinds and .needs: every kind that carries a pod template (built-in and configured `workloads:`)."""
+
+TIER = "@tier"
+"""In RuleMeta.needs: the rule calls `ctx.tier_of`, which reads Namespace labels from anywhere in the scan."""
 
 EnforcementTable = Mapping[Tier, Enforcement]
 
@@ -216,6 +272,13 @@ class RuleMeta:
     controls: tuple[str, ...] = ()
     options: Any = None
     """A frozen dataclass instance holding option defaults, or None."""
+    needs: tuple[str, ...] = ()
+    """What the rule reads through `ctx` besides its own resource: kinds, WORKLOADS, TIER.
+
+    A rule that needs nothing runs while its file streams past and the file is then let go; a rule
+    that needs something runs once every file is read, over an index holding only what rules need.
+    Reading anything undeclared raises, so a missing entry fails the rule's fixtures loudly.
+    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,9 @@ from fnmatch import fnmatchcase
 from govscan.scanner.config import Config
 from govscan.scanner.model import Resource, Tier
 
-TIER_KEY = "govscan.io/tier"
+GOVSCAN_PREFIX = "govscan.io/"
+"""Labels and annotations govscan itself reads (tier, waivers); kept even on slimmed resources."""
+TIER_KEY = GOVSCAN_PREFIX + "tier"
 
 
 def _parse(value: str | None) -> Tier | None:

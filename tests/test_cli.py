@@ -228,3 +228,33 @@ def test_rules_list_show_and_version() -> None:
     assert missing.returncode == 2 and "unknown rule" in one_line_error(missing)
     version = govscan("version", cwd=ROOT)
     assert version.stdout.startswith("govscan ")
+
+
+LOADED = """
+import sys
+from govscan.scanner.launch import main
+sys.argv = ["govscan", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+heavy = ("typer", "rich", "kubernetes", "checkov", "pydantic", "jsonschema")
+sys.stderr.write("LOADED " + " ".join(m for m in heavy if m in sys.modules) + "\\n")
+"""
+
+
+def _loaded(*args: str, cwd: Path) -> set[str]:
+    result = subprocess.run([sys.executable, "-c", LOADED, *args], cwd=cwd, capture_output=True, text=True)
+    line = next(x for x in result.stderr.splitlines() if x.startswith("LOADED"))
+    return set(line.split()[1:])
+
+
+def test_version_loads_no_framework(tmp_path: Path) -> None:
+    assert _loaded("version", cwd=tmp_path) == set()
+
+
+def test_a_json_scan_loads_only_what_it_uses(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text(DEPLOYMENT.format(replicas=2))
+    loaded = _loaded("scan", "app.yaml", "--no-config", "-q", "-f", "json", "-o", "out.json", cwd=tmp_path)
+    assert "rich" not in loaded and "kubernetes" not in loaded and "checkov" not in loaded
+    assert json.loads((tmp_path / "out.json").read_text())["summary"]["resources"] == 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from govscan.rules._lib.workloads import dig, is_workload
-from govscan.scanner.model import Resource
+from govscan.scanner.model import WORKLOADS, Resource
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 
@@ -45,8 +45,8 @@ def namespace_subject(resource: Resource, ctx: Any, exempt: tuple[str, ...]) -> 
         return UNNAMESPACED
     if namespace in exempt or ctx.namespace_object(namespace) is not None:
         return None
-    for other in ctx.in_namespace(namespace):
-        if is_workload(other, ctx) and _controls_pods(other):
+    for other in ctx.of_kind(WORKLOADS, namespace=namespace):
+        if _controls_pods(other):
             if other is resource:
                 return NamespaceSubject(namespace, "/metadata/namespace")
             return None

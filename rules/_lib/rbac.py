@@ -204,10 +204,19 @@ def superuser_rule(role: Resource) -> PolicyRule | None:
     return None
 
 
+def bindings_by_subject(ctx: Context) -> dict[tuple[str, str, str | None], list[Resource]]:
+    """Every (Cluster)RoleBinding of the scan under each subject it names (Subject.key), built once."""
+
+    def build() -> dict[tuple[str, str, str | None], list[Resource]]:
+        found: dict[tuple[str, str, str | None], list[Resource]] = {}
+        for binding in ctx.of_kind(*BINDING_KINDS):
+            for key in dict.fromkeys(s.key for s in subjects(binding)):
+                found.setdefault(key, []).append(binding)
+        return found
+
+    return ctx.cached("rbac.bindings-by-subject", build)
+
+
 def binds_service_account(ctx: Context, namespace: str | None, name: str) -> bool:
     """Whether any binding in the scan names ServiceAccount `namespace/name` as a subject."""
-    for binding in ctx.of_kind(*BINDING_KINDS):
-        for subject in subjects(binding):
-            if subject.kind == "ServiceAccount" and subject.name == name and subject.namespace == namespace:
-                return True
-    return False
+    return ("ServiceAccount", name, namespace) in bindings_by_subject(ctx)

@@ -101,22 +101,35 @@ _URL_NO_CREDENTIALS = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^@\s]*$")
 class CredentialFormat:
     kind: str
     pattern: re.Pattern[str]
+    hints: tuple[str, ...]
+    """Substrings every match contains: a value without any of them skips the regex (fast on big values)."""
 
 
 CREDENTIAL_FORMATS: tuple[CredentialFormat, ...] = (
     CredentialFormat(
-        "a PEM private key", re.compile(r"(?i)-{3,}\s*BEGIN\s+[A-Z0-9 ]*PRIVATE\s+KEY(\s+BLOCK)?\s*-{3,}")
+        "a PEM private key", re.compile(r"(?i)-{3,}\s*BEGIN\s+[A-Z0-9 ]*PRIVATE\s+KEY(\s+BLOCK)?\s*-{3,}"), ("---",)
     ),
-    CredentialFormat("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)(?!IOSFODNN7EXAMPLE)[A-Z0-9]{16}\b")),
-    CredentialFormat("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b")),
-    CredentialFormat("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    CredentialFormat("a GCP service-account private key", re.compile(r'"private_key"\s*:\s*"[^"]{40,}"')),
-    CredentialFormat("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    CredentialFormat("a Stripe live key", re.compile(r"\b[sr]k_live_[0-9A-Za-z]{20,}\b")),
     CredentialFormat(
-        "a JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}")
+        "an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)(?!IOSFODNN7EXAMPLE)[A-Z0-9]{16}\b"), ("AKIA", "ASIA")
+    ),
+    CredentialFormat(
+        "a GitHub token",
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b"),
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ),
+    CredentialFormat("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), ("xox",)),
+    CredentialFormat(
+        "a GCP service-account private key", re.compile(r'"private_key"\s*:\s*"[^"]{40,}"'), ('"private_key"',)
+    ),
+    CredentialFormat("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), ("AIza",)),
+    CredentialFormat("a Stripe live key", re.compile(r"\b[sr]k_live_[0-9A-Za-z]{20,}\b"), ("k_live_",)),
+    CredentialFormat(
+        "a JSON Web Token",
+        re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+        ("eyJ",),
     ),
 )
+_ANY_HINT = re.compile("|".join(re.escape(h) for fmt in CREDENTIAL_FORMATS for h in fmt.hints))
 
 _URL_USERINFO = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"]*:([^\s/@'\"]+)@[^\s/'\"]")
 _INLINE_PASSWORD = re.compile(r"(?i)(?:^|[;\s,?&])(?:password|passwd|pwd)\s*=\s*([^;\s,&'\"]+)")
@@ -158,15 +171,21 @@ class Detector:
         # FOO_SECRET: odoo-db-credentials -> the name of a Secret, not its value
         return bool(parts and parts[-1] in ("SECRET", "SECRETS") and "-" in text and _K8S_NAME.match(text))
 
+    def might_hold_credential(self, value: str) -> bool:
+        """False when neither credential_format nor embedded_password can find anything (a fast test)."""
+        return "@" in value or "=" in value or _ANY_HINT.search(value) is not None
+
     def credential_format(self, value: str) -> str | None:
         """The kind of known credential format found in the value (PEM key, AWS key id, ...)."""
         for fmt in CREDENTIAL_FORMATS:
-            if fmt.pattern.search(value):
+            if any(hint in value for hint in fmt.hints) and fmt.pattern.search(value):
                 return fmt.kind
         return None
 
     def embedded_password(self, value: str) -> str | None:
         """A URL with a password in it, or `password=...` inside a connection string."""
+        if "@" not in value and "=" not in value:
+            return None
         for match in _URL_USERINFO.finditer(value):
             if not self.is_placeholder(match.group(1)):
                 return "a URL with an embedded password"

@@ -39,6 +39,7 @@ RULE = RuleMeta(
     ),
     kinds=("Cluster",),
     controls=("backups: automated",),
+    needs=("ScheduledBackup",),
 )
 
 

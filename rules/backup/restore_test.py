@@ -56,6 +56,7 @@ RULE = RuleMeta(
     kinds=("Schedule", "Cluster"),
     controls=("backups: restore testing", "backups: periodic restore checks (non-production)"),
     options=Options(),
+    needs=("ScheduledBackup",),
 )
 
 

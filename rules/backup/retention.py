@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from govscan.rules._lib.backup import VELERO_GROUP, cnpg_retention_days, go_duration_days, is_cnpg_cluster
 from govscan.rules._lib.workloads import dig
 from govscan.scanner.context import Context
-from govscan.scanner.model import Resource, RuleMeta, Severity, Violation, enforcement_table
+from govscan.scanner.model import TIER, Resource, RuleMeta, Severity, Violation, enforcement_table
 
 VELERO_DEFAULT_TTL_DAYS = 30
 
@@ -58,6 +58,7 @@ RULE = RuleMeta(
     kinds=("Schedule", "Cluster"),
     controls=("backups: offsite retention", "backups: shorter retention (non-production)"),
     options=Options(),
+    needs=(TIER,),
 )
 
 

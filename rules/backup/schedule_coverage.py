@@ -73,6 +73,7 @@ RULE = RuleMeta(
     kinds=("PersistentVolumeClaim", "StatefulSet", "Cluster", "postgresql"),
     controls=("backups: automated",),
     options=Options(),
+    needs=("Schedule", "ScheduledBackup"),
 )
 
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from govscan.rules._lib.ha import effective_replicas, image_repository, replicas_pointer
 from govscan.rules._lib.workloads import containers
 from govscan.scanner.context import Context
-from govscan.scanner.model import NotEvaluated, Resource, RuleMeta, Severity, Violation, enforcement_table
+from govscan.scanner.model import TIER, NotEvaluated, Resource, RuleMeta, Severity, Violation, enforcement_table
 
 CONTROLLER_REPOSITORIES = (
     "traefik",
@@ -73,6 +73,7 @@ RULE = RuleMeta(
     kinds=("Deployment", "Rollout", "ReplicaSet", "StatefulSet"),
     controls=("availability: multi-instance application layer",),
     options=Options(),
+    needs=(TIER, "HorizontalPodAutoscaler"),
 )
 
 

@@ -48,6 +48,7 @@ RULE = RuleMeta(
     ),
     kinds=("Deployment",),
     controls=("availability: multi-instance application layer",),
+    needs=("PersistentVolumeClaim", "Service"),
 )
 
 

@@ -54,6 +54,7 @@ RULE = RuleMeta(
     ),
     kinds=(*sorted(REPLICATED_KINDS), "PodDisruptionBudget"),
     controls=("availability: multi-instance application layer, tested failover",),
+    needs=("HorizontalPodAutoscaler", "PodDisruptionBudget"),
 )
 
 PERCENT = re.compile(r"^\s*(-?\d+)\s*%\s*$")

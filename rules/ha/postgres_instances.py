@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from govscan.rules._lib.workloads import dig
 from govscan.scanner.context import Context
-from govscan.scanner.model import NotEvaluated, Resource, RuleMeta, Severity, Violation, enforcement_table
+from govscan.scanner.model import TIER, NotEvaluated, Resource, RuleMeta, Severity, Violation, enforcement_table
 
 CNPG_GROUP = "postgresql.cnpg.io"
 ZALANDO_GROUP = "acid.zalan.do"
@@ -54,6 +54,7 @@ RULE = RuleMeta(
     kinds=("Cluster", "postgresql"),
     controls=("availability: multi-instance, tested failover", "scaling: defined database capacity"),
     options=Options(),
+    needs=(TIER,),
 )
 
 

@@ -64,6 +64,7 @@ RULE = RuleMeta(
     ),
     kinds=(*WORKLOAD_KINDS, "Redis", "RedisReplication", "RedisCluster", "RedisFailover"),
     controls=("availability: multi-instance, tested failover",),
+    needs=("HorizontalPodAutoscaler", *WORKLOAD_KINDS, "ReplicationController"),
 )
 
 

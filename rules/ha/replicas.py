@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from govscan.rules._lib.ha import effective_replicas, hpa_for, replicas_pointer
 from govscan.rules._lib.workloads import REPLICATED_KINDS
 from govscan.scanner.context import Context
-from govscan.scanner.model import Resource, RuleMeta, Severity, Violation, enforcement_table
+from govscan.scanner.model import TIER, Resource, RuleMeta, Severity, Violation, enforcement_table
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ RULE = RuleMeta(
     kinds=tuple(sorted(REPLICATED_KINDS)),
     controls=("availability: multi-instance application layer",),
     options=Options(),
+    needs=(TIER, "HorizontalPodAutoscaler"),
 )
 
 

@@ -57,6 +57,7 @@ RULE = RuleMeta(
     kinds=tuple(sorted(REPLICATED_KINDS)),
     controls=("availability: zone-aware",),
     options=Options(),
+    needs=("HorizontalPodAutoscaler",),
 )
 
 

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from govscan.scanner.context import Context
-from govscan.scanner.model import Resource, RuleMeta, Severity, Tier, Violation, enforcement_table, pointer_join
+from govscan.scanner.model import TIER, Resource, RuleMeta, Severity, Tier, Violation, enforcement_table, pointer_join
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ RULE = RuleMeta(
     kinds=("Namespace",),
     controls=("data: no unmasked production data outside production",),
     options=Options(),
+    needs=(TIER,),
 )
 
 

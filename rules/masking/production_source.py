@@ -50,7 +50,7 @@ from govscan.rules._lib.masking import (
 )
 from govscan.rules._lib.workloads import WORKLOADS, containers, dig, is_workload, pod_spec
 from govscan.scanner.context import Context
-from govscan.scanner.model import Resource, RuleMeta, Severity, Tier, Violation, enforcement_table, pointer_join
+from govscan.scanner.model import TIER, Resource, RuleMeta, Severity, Tier, Violation, enforcement_table, pointer_join
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ RULE = RuleMeta(
     kinds=(WORKLOADS, "ConfigMap", "ExternalSecret", "Cluster"),
     controls=("security: audited access", "data: no unmasked production data outside production"),
     options=Options(),
+    needs=(TIER, "Namespace"),
 )
 
 

@@ -36,7 +36,7 @@ from govscan.rules._lib.images import image_matches, parse_image
 from govscan.rules._lib.masking import MASKING_STEP_ANNOTATION, annotations_of
 from govscan.rules._lib.workloads import Container, containers, pod_spec
 from govscan.scanner.context import Context
-from govscan.scanner.model import Resource, RuleMeta, Severity, Tier, Violation, enforcement_table
+from govscan.scanner.model import TIER, Resource, RuleMeta, Severity, Tier, Violation, enforcement_table
 
 _DUMP = r"[^\n;&|]*(?:dump|backup|\.sql|\.bak|\.tar|\.gz|\.zip|\.zst)"
 RESTORE_PATTERNS = (
@@ -69,6 +69,7 @@ RULE = RuleMeta(
     kinds=("Job", "CronJob"),
     controls=("data: no unmasked production data outside production",),
     options=Options(),
+    needs=(TIER,),
 )
 
 

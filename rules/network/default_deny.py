@@ -48,6 +48,7 @@ RULE = RuleMeta(
     kinds=("Namespace", WORKLOADS),
     controls=("security: strict access",),
     options=Options(),
+    needs=("Namespace", "NetworkPolicy", WORKLOADS),
 )
 
 

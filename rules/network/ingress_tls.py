@@ -64,6 +64,7 @@ RULE = RuleMeta(
     kinds=("Ingress", "IngressRoute"),
     controls=("security: strict access", "security: audited access"),
     options=Options(),
+    needs=("Middleware",),
 )
 
 

@@ -38,7 +38,6 @@ from govscan.rules._lib.images import parse_image
 from govscan.rules._lib.workloads import (
     containers,
     dig,
-    is_workload,
     pod_spec,
     service_selector_matches,
     template_labels,
@@ -55,7 +54,7 @@ from govscan.rules.network._routes import (
     routes,
 )
 from govscan.scanner.context import Context
-from govscan.scanner.model import Resource, RuleMeta, Severity, Violation, enforcement_table
+from govscan.scanner.model import WORKLOADS, Resource, RuleMeta, Severity, Violation, enforcement_table
 
 MANAGER = "/web/database"
 LIST_DB_OFF = re.compile(r"(?im)^\s*list_db\s*=\s*(false|0|no|off)\s*$")
@@ -79,6 +78,7 @@ RULE = RuleMeta(
     "middleware on a dedicated PathPrefix(`/web/database`) route.",
     kinds=("Ingress", "IngressRoute"),
     controls=("security: strict RBAC", "security: audited access"),
+    needs=("Service", "Ingress", "IngressRoute", "Middleware", "ConfigMap", "Secret", WORKLOADS),
 )
 
 
@@ -92,6 +92,11 @@ def _odoo_image(resource: Resource, ctx: Any) -> bool:
 
 def _backends(ctx: Any, namespace: str | None, service: str) -> list[Resource]:
     """Workloads behind a Service of the scan (matched by its selector)."""
+    labelled: dict[str | None, list[tuple[Resource, Mapping[str, Any]]]] = ctx.cached(
+        "network.odoo-database-manager.workload-labels", dict
+    )
+    if namespace not in labelled:
+        labelled[namespace] = [(w, template_labels(w, ctx)) for w in ctx.of_kind(WORKLOADS, namespace=namespace)]
     found: list[Resource] = []
     for svc in ctx.of_kind("Service", namespace=namespace):
         if svc.name != service:
@@ -99,9 +104,7 @@ def _backends(ctx: Any, namespace: str | None, service: str) -> list[Resource]:
         selector = dig(svc.body, ("spec", "selector"))
         if not isinstance(selector, Mapping) or not selector:
             continue
-        for other in ctx.in_namespace(namespace):
-            if is_workload(other, ctx) and service_selector_matches(selector, template_labels(other, ctx)):
-                found.append(other)
+        found.extend(w for w, labels in labelled[namespace] if service_selector_matches(selector, labels))
     return found
 
 

@@ -67,6 +67,7 @@ RULE = RuleMeta(
     kinds=("Ingress", "IngressRoute"),
     controls=("security: strict access",),
     options=Options(),
+    needs=("Middleware",),
 )
 
 

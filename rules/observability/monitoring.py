@@ -62,6 +62,7 @@ RULE = RuleMeta(
     kinds=tuple(sorted(LONG_RUNNING_KINDS)),
     controls=("observability: full metrics",),
     options=Options(),
+    needs=("Service", *sorted(kind for kind, _ in POD_MONITORS | SERVICE_MONITORS)),
 )
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from govscan.rules._lib.workloads import dig
 from govscan.scanner.context import Context
-from govscan.scanner.model import Resource, RuleMeta, Severity, Violation, enforcement_table
+from govscan.scanner.model import TIER, Resource, RuleMeta, Severity, Violation, enforcement_table
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ RULE = RuleMeta(
     kinds=("HorizontalPodAutoscaler", "ScaledObject"),
     controls=("scaling: defined autoscaling", "scaling: quota-based scaling with cost caps"),
     options=Options(),
+    needs=(TIER,),
 )
 
 

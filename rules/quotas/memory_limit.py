@@ -36,6 +36,7 @@ RULE = RuleMeta(
     remediation="Set resources.limits.memory on the container (or a LimitRange default.memory in the namespace).",
     kinds=(WORKLOADS,),
     controls=("scaling: defined autoscaling and database capacity",),
+    needs=("LimitRange",),
 )
 
 

@@ -49,6 +49,7 @@ RULE = RuleMeta(
     kinds=("Namespace", WORKLOADS),
     controls=("scaling: quota-based scaling with cost caps",),
     options=Options(),
+    needs=("Namespace", "ResourceQuota", "LimitRange", WORKLOADS),
 )
 
 

@@ -41,6 +41,7 @@ RULE = RuleMeta(
     "(or give the namespace a LimitRange with defaultRequest).",
     kinds=(WORKLOADS,),
     controls=("scaling: defined autoscaling and database capacity", "scaling: quota-based scaling"),
+    needs=("LimitRange",),
 )
 
 

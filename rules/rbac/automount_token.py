@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from govscan.rules._lib.rbac import binds_service_account
+from govscan.rules._lib.rbac import BINDING_KINDS, binds_service_account
 from govscan.rules._lib.workloads import WORKLOADS, pod_spec
 from govscan.scanner.context import Context
 from govscan.scanner.model import Resource, RuleMeta, Severity, Violation, enforcement_table
@@ -45,6 +45,7 @@ RULE = RuleMeta(
     "workloads that call the API keep their token and get a RoleBinding.",
     kinds=(WORKLOADS,),
     controls=("security: strict RBAC",),
+    needs=(*BINDING_KINDS, "ServiceAccount"),
 )
 
 

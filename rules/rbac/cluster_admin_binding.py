@@ -47,6 +47,7 @@ RULE = RuleMeta(
     kinds=BINDING_KINDS,
     controls=("security: strict RBAC", "security: audited access"),
     options=Options(),
+    needs=("ClusterRole", "Role"),
 )
 
 

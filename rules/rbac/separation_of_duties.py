@@ -28,6 +28,7 @@ from govscan.rules._lib.rbac import (
     BINDING_KINDS,
     RBAC_GROUP,
     Subject,
+    bindings_by_subject,
     policy_rules,
     referenced_role,
     role_ref,
@@ -53,6 +54,7 @@ RULE = RuleMeta(
     kinds=BINDING_KINDS,
     controls=("security: strict RBAC", "security: audited access"),
     options=Options(),
+    needs=(*BINDING_KINDS, "ClusterRole", "Role"),
 )
 
 WRITE = ("create", "update", "patch")
@@ -62,7 +64,14 @@ BUILTIN = {"cluster-admin": (True, True), "admin": (True, True), "edit": (True, 
 
 
 def rights(binding: Resource, ctx: Context) -> tuple[bool, bool]:
-    """(can deploy, can manage RBAC) granted by one binding."""
+    """(can deploy, can manage RBAC) granted by one binding (worked out once per binding)."""
+    known: dict[int, tuple[bool, bool]] = ctx.cached("rbac.separation-of-duties.rights", dict)
+    if id(binding) not in known:
+        known[id(binding)] = _rights(binding, ctx)
+    return known[id(binding)]
+
+
+def _rights(binding: Resource, ctx: Context) -> tuple[bool, bool]:
     ref = role_ref(binding)
     if ref is None:
         return False, False
@@ -87,9 +96,8 @@ def check(resource: Resource, ctx: Context, options: Options) -> Iterator[Violat
 
 def _conflict(resource: Resource, subject: Subject, ctx: Context) -> Violation | None:
     holding: list[tuple[Resource, bool, bool]] = []
-    for binding in ctx.of_kind(*BINDING_KINDS):
-        if any(s.key == subject.key for s in subjects(binding)):
-            holding.append((binding, *rights(binding, ctx)))
+    for binding in bindings_by_subject(ctx).get(subject.key, ()):
+        holding.append((binding, *rights(binding, ctx)))
     mine = next((h for h in holding if h[0] is resource), None)
     if mine is None or not mine[2]:
         return None  # this binding does not grant the RBAC half; the one that does reports

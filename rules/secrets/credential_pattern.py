@@ -48,32 +48,39 @@ DETECTOR = Detector()
 MAX_STRINGS = 20000
 
 
-def _walk(node: Any, pointer: str, skip: set[str], budget: list[int]) -> Iterator[tuple[str, str]]:
-    if pointer in skip or budget[0] <= 0:
-        return
-    if isinstance(node, str):
-        budget[0] -= 1
-        yield pointer, node
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            child = f"{pointer}/{escape_pointer_token(str(key))}"
-            if key == "annotations" and pointer.endswith("metadata"):
-                continue
-            yield from _walk(value, child, skip, budget)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _walk(value, f"{pointer}/{i}", skip, budget)
+def _strings(body: Any, skip: set[int], budget: int) -> Iterator[tuple[str, str]]:
+    """(pointer, text) of the string values under `body`, skipping the nodes in `skip` (by identity).
+
+    Iterative, and a pointer is built only for a string worth testing: the walk visits every value.
+    """
+    stack: list[tuple[Any, str]] = [(body, "")]
+    while stack and budget > 0:
+        node, pointer = stack.pop()
+        if id(node) in skip:
+            continue
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if isinstance(value, str):
+                budget -= 1
+                if DETECTOR.might_hold_credential(value):
+                    yield f"{pointer}/{escape_pointer_token(str(key))}", value
+            elif isinstance(value, dict | list):
+                if key == "annotations" and pointer.endswith("metadata"):
+                    continue
+                stack.append((value, f"{pointer}/{escape_pointer_token(str(key))}"))
 
 
 def check(resource: Resource, ctx: Context, options: object) -> Iterator[Violation]:
-    skip: set[str] = set()
+    body = resource.body
+    skip: set[int] = set()  # other secrets rules judge these
     if resource.kind == "Secret":
-        skip |= {"/data", "/stringData"}
+        skip |= {id(body.get("data")), id(body.get("stringData"))}
     if resource.kind == "ConfigMap":
-        skip |= {"/data", "/binaryData"}
+        skip |= {id(body.get("data")), id(body.get("binaryData"))}
     for container in containers(resource, ctx):
-        skip |= {f"{container.pointer}/{f}" for f in ("env", "args", "command")}
-    for pointer, text in _walk(resource.body, "", skip, [MAX_STRINGS]):
+        skip |= {id(container.body.get(f)) for f in ("env", "args", "command")}
+    skip.discard(id(None))
+    for pointer, text in sorted(_strings(body, skip, MAX_STRINGS)):
         kind = DETECTOR.credential_format(text) or DETECTOR.embedded_password(text)
         if kind:
             field = pointer.lstrip("/").replace("/", ".").replace("~1", "/").replace("~0", "~")

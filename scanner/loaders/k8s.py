@@ -13,7 +13,7 @@ from typing import Any
 
 from govscan.scanner.errors import InputError
 from govscan.scanner.loaders.yamldoc import Document, iter_documents
-from govscan.scanner.model import Origin, Platform, Position, Resource, Skipped, Source
+from govscan.scanner.model import Origin, PackedPositions, Platform, Position, Resource, Skipped, Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +54,16 @@ class _RelativePositions(Mapping[str, Position]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def packed(positions: Mapping[str, Position], memo: dict[int, Mapping[str, Position]]) -> Mapping[str, Position]:
+    """`positions` as PackedPositions; List items of one document share one packed map (through `memo`)."""
+    inner = positions._positions if isinstance(positions, _RelativePositions) else positions
+    if id(inner) not in memo:
+        memo[id(inner)] = PackedPositions.of(inner)
+    if isinstance(positions, _RelativePositions):
+        return _RelativePositions(memo[id(inner)], positions._base)
+    return memo[id(inner)]
 
 
 def resource_uid(api_version: str, kind: str, namespace: str | None, name: str) -> str:
