@@ -7,7 +7,8 @@ package loads neither rich nor jsonschema.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from govscan.scanner.model import ScanReport
@@ -21,18 +22,27 @@ FORMATS: dict[str, str] = {
 }
 
 
-def render(fmt: str, report: ScanReport, *, color: bool = False) -> str:
-    """Render `report` in format `fmt`; `color` only affects the table."""
+def _module(fmt: str) -> Any:
     try:
-        module_path = FORMATS[fmt]
+        return importlib.import_module(FORMATS[fmt])
     except KeyError:
         raise ValueError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}") from None
-    module = importlib.import_module(module_path)
+
+
+def render(fmt: str, report: ScanReport, *, color: bool = False) -> str:
+    """Render `report` in format `fmt`; `color` only affects the table."""
+    return "".join(chunks(fmt, report, color=color))
+
+
+def chunks(fmt: str, report: ScanReport, *, color: bool = False) -> Iterator[str]:
+    """The same text as `render`, in pieces where the format allows it (JSON-based formats)."""
+    module = _module(fmt)
     if fmt == "table":
-        text: str = module.render(report, color=color)
+        yield module.render(report, color=color)
+    elif hasattr(module, "chunks"):
+        yield from module.chunks(report)
     else:
-        text = module.render(report)
-    return text
+        yield module.render(report)
 
 
-__all__ = ["FORMATS", "render"]
+__all__ = ["FORMATS", "chunks", "render"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
 
 from govscan.scanner.model import Enforcement, Finding, ScanReport, Severity, Status
 
@@ -118,3 +120,17 @@ def waiver_summary(finding: Finding) -> str:
         extras.append(f"owner {waiver.owner}")
     extras.append(f"via {waiver.source}")
     return f"waived: {waiver.reason} ({', '.join(extras)})"
+
+
+def json_chunks(document: Any) -> Iterator[str]:
+    """`json.dumps(document, indent=2) + "\\n"`, yielded in pieces of about 64 KiB."""
+    pending: list[str] = []
+    size = 0
+    for piece in json.JSONEncoder(indent=2).iterencode(document):
+        pending.append(piece)
+        size += len(piece)
+        if size >= 65536:
+            yield "".join(pending)
+            pending, size = [], 0
+    pending.append("\n")
+    yield "".join(pending)

@@ -9,10 +9,10 @@ block -> critical (critical severity) or major; warn -> minor; info -> info.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from typing import Any
 
-from govscan.reporters._common import repo_path, sorted_findings
+from govscan.reporters._common import json_chunks, repo_path, sorted_findings
 from govscan.scanner.model import Enforcement, Finding, ScanReport, Severity
 
 
@@ -55,5 +55,10 @@ def issues(report: ScanReport) -> list[dict[str, Any]]:
     return out
 
 
+def chunks(report: ScanReport) -> Iterator[str]:
+    """The document in pieces, so a large report is written without one giant string."""
+    return json_chunks(issues(report))
+
+
 def render(report: ScanReport) -> str:
-    return json.dumps(issues(report), indent=2) + "\n"
+    return "".join(chunks(report))

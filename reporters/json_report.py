@@ -17,14 +17,15 @@ No timestamps and no resource bodies: the same report renders to the same bytes.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from govscan.reporters._common import (
     blocking_checker,
     count_evaluations,
     count_findings_by_enforcement,
+    json_chunks,
     sorted_findings,
     sorted_skipped,
     undecided_evaluations,
@@ -109,5 +110,10 @@ def report_dict(report: ScanReport) -> dict[str, Any]:
     }
 
 
+def chunks(report: ScanReport) -> Iterator[str]:
+    """The document in pieces, so a large report is written without one giant string."""
+    return json_chunks(report_dict(report))
+
+
 def render(report: ScanReport) -> str:
-    return json.dumps(report_dict(report), indent=2, sort_keys=False) + "\n"
+    return "".join(chunks(report))

@@ -16,8 +16,8 @@ that only appears in findings (e.g. `govscan.input-error`). Results follow GitHu
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Iterator
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +26,7 @@ from govscan.reporters._common import (
     SECURITY_SEVERITY,
     STDIN_PATH,
     is_absolute,
+    json_chunks,
     repo_path,
     sorted_findings,
     sorted_skipped,
@@ -260,5 +261,10 @@ def sarif_dict(report: ScanReport) -> dict[str, Any]:
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
+def chunks(report: ScanReport) -> Iterator[str]:
+    """The document in pieces, so a large report is written without one giant string."""
+    return json_chunks(sarif_dict(report))
+
+
 def render(report: ScanReport) -> str:
-    return json.dumps(sarif_dict(report), indent=2) + "\n"
+    return "".join(chunks(report))

@@ -182,14 +182,15 @@ def scan(
     for index, name in enumerate(formats):
         target = output[index] if index < len(output) else None
         to_stdout = target is None or str(target) == "-"
-        text = reporters.render(name, report, color=bool(use_color and to_stdout))
+        pieces = reporters.chunks(name, report, color=bool(use_color and to_stdout))
         if to_stdout:
-            sys.stdout.write(text)
+            sys.stdout.writelines(pieces)
         else:
             assert target is not None
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(text, encoding="utf-8")
+                with target.open("w", encoding="utf-8") as stream:
+                    stream.writelines(pieces)
             except OSError as exc:
                 _fail(f"{target}: cannot write report: {exc.strerror or exc}")
     gate = report.gate

@@ -8,10 +8,9 @@ from typing import Any
 from govscan.rules._lib.images import parse_image
 from govscan.rules._lib.workloads import (
     dig,
-    label_selector_matches,
     pod_spec,
     replicas,
-    service_selector_matches,
+    selecting,
     template_labels,
 )
 from govscan.scanner.context import Context
@@ -22,11 +21,18 @@ HELM_HOOK = "helm.sh/hook"
 
 def hpa_for(resource: Resource, ctx: Context) -> Resource | None:
     """The HorizontalPodAutoscaler in the same namespace whose scaleTargetRef names this workload."""
-    for hpa in ctx.of_kind("HorizontalPodAutoscaler", namespace=resource.namespace):
-        target = dig(hpa.body, ("spec", "scaleTargetRef"))
-        if isinstance(target, dict) and target.get("kind") == resource.kind and target.get("name") == resource.name:
-            return hpa
-    return None
+
+    def build() -> dict[tuple[str | None, Any, Any], Resource]:
+        by_target: dict[tuple[str | None, Any, Any], Resource] = {}
+        for hpa in ctx.of_kind("HorizontalPodAutoscaler"):
+            target = dig(hpa.body, ("spec", "scaleTargetRef"))
+            if isinstance(target, dict):
+                key = (hpa.namespace, target.get("kind"), target.get("name"))
+                if isinstance(key[1], str) and isinstance(key[2], str):
+                    by_target.setdefault(key, hpa)  # the first one, as a scan in order would find
+        return by_target
+
+    return ctx.cached("ha.hpa-by-target", build).get((resource.namespace, resource.kind, resource.name))
 
 
 def effective_replicas(resource: Resource, ctx: Context) -> int | None:
@@ -61,29 +67,13 @@ def is_helm_hook(resource: Resource) -> bool:
 
 def selecting_pdbs(resource: Resource, ctx: Context) -> list[Resource]:
     """PodDisruptionBudgets in the workload's namespace whose selector matches its pod template labels."""
-    labels = template_labels(resource, ctx)
-    if not labels:
-        return []
-    found = []
-    for pdb in ctx.of_kind("PodDisruptionBudget", namespace=resource.namespace):
-        selector = dig(pdb.body, ("spec", "selector"))
-        # an empty PDB selector matches every pod in policy/v1; a missing one matches none
-        if label_selector_matches(selector, labels):
-            found.append(pdb)
-    return found
+    # an empty PDB selector matches every pod in policy/v1; a missing one matches none
+    return selecting(ctx, "PodDisruptionBudget", resource.namespace, template_labels(resource, ctx), plain=False)
 
 
 def selecting_services(resource: Resource, ctx: Context) -> list[Resource]:
     """Services in the workload's namespace whose spec.selector matches its pod template labels."""
-    labels = template_labels(resource, ctx)
-    if not labels:
-        return []
-    found = []
-    for service in ctx.of_kind("Service", namespace=resource.namespace):
-        selector = dig(service.body, ("spec", "selector"))
-        if service_selector_matches(selector, labels):
-            found.append(service)
-    return found
+    return selecting(ctx, "Service", resource.namespace, template_labels(resource, ctx), plain=True)
 
 
 def pvc_claims(resource: Resource, ctx: Context) -> Iterator[tuple[int, str]]:

@@ -161,3 +161,54 @@ def template_labels(resource: Resource, ctx: Any = None) -> Mapping[str, Any]:
     pod = pod_spec(resource, ctx)
     labels = pod.metadata.get("labels") if pod else None
     return labels if isinstance(labels, dict) else {}
+
+
+class SelectorIndex:
+    """Objects with a selector (`spec.selector`), found from a pod's labels without testing every one.
+
+    Each selector is filed under one label pair it requires; a pod is tested only against the
+    selectors filed under its own pairs, plus those that require no pair (expressions only, `{}`).
+    """
+
+    def __init__(self, objects: list[Resource], plain: bool) -> None:
+        self.plain = plain
+        self.objects = objects
+        self.by_pair: dict[tuple[str, Any], list[int]] = {}
+        self.unfiled: list[int] = []
+        for i, obj in enumerate(objects):
+            selector = dig(obj.body, ("spec", "selector"))
+            required = selector if plain else dig(selector, ("matchLabels",))
+            pairs = sorted(required.items(), key=str) if isinstance(required, dict) else []
+            pair = next(((k, v) for k, v in pairs if isinstance(k, str) and isinstance(v, str | int | bool)), None)
+            if pair is None:
+                self.unfiled.append(i)
+            else:
+                self.by_pair.setdefault(pair, []).append(i)
+
+    def selecting(self, labels: Mapping[str, Any]) -> list[Resource]:
+        """The objects whose selector selects pods labelled `labels`, in the scan's order."""
+        candidates = set(self.unfiled)
+        for pair in labels.items():
+            if isinstance(pair[1], str | int | bool):
+                candidates.update(self.by_pair.get(pair, ()))
+        matches = service_selector_matches if self.plain else label_selector_matches
+        found = []
+        for i in sorted(candidates):
+            obj = self.objects[i]
+            if matches(dig(obj.body, ("spec", "selector")), labels):
+                found.append(obj)
+        return found
+
+
+def selecting(ctx: Any, kind: str, namespace: str | None, labels: Mapping[str, Any], *, plain: bool) -> list[Resource]:
+    """Objects of `kind` in `namespace` whose spec.selector selects pods labelled `labels`.
+
+    plain=True: a Service-style map (`{}` selects nothing); False: a LabelSelector (`{}` selects all).
+    """
+    if not labels:
+        return []
+    index: SelectorIndex = ctx.cached(
+        f"workloads.selector-index/{kind}/{namespace}/{plain}",
+        lambda: SelectorIndex(ctx.of_kind(kind, namespace=namespace), plain),
+    )
+    return index.selecting(labels)

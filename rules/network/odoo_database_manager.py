@@ -83,29 +83,47 @@ RULE = RuleMeta(
 
 
 def _odoo_image(resource: Resource, ctx: Any) -> bool:
-    for container in containers(resource, ctx, init=False):
-        image = parse_image(container.body.get("image"))
-        if image is not None and "odoo" in image.short_repository.rsplit("/", 1)[-1]:
-            return True
-    return False
+    known: dict[int, bool] = ctx.cached("network.odoo-database-manager.odoo-image", dict)
+    if id(resource) not in known:
+        known[id(resource)] = any(
+            (image := parse_image(c.body.get("image"))) is not None
+            and "odoo" in image.short_repository.rsplit("/", 1)[-1]
+            for c in containers(resource, ctx, init=False)
+        )
+    return known[id(resource)]
 
 
 def _backends(ctx: Any, namespace: str | None, service: str) -> list[Resource]:
-    """Workloads behind a Service of the scan (matched by its selector)."""
-    labelled: dict[str | None, list[tuple[Resource, Mapping[str, Any]]]] = ctx.cached(
-        "network.odoo-database-manager.workload-labels", dict
-    )
-    if namespace not in labelled:
-        labelled[namespace] = [(w, template_labels(w, ctx)) for w in ctx.of_kind(WORKLOADS, namespace=namespace)]
-    found: list[Resource] = []
-    for svc in ctx.of_kind("Service", namespace=namespace):
-        if svc.name != service:
-            continue
-        selector = dig(svc.body, ("spec", "selector"))
-        if not isinstance(selector, Mapping) or not selector:
-            continue
-        found.extend(w for w, labels in labelled[namespace] if service_selector_matches(selector, labels))
-    return found
+    """Workloads behind a Service of the scan (matched by its selector), worked out once per Service name."""
+    known: dict[tuple[str | None, str], list[Resource]] = ctx.cached("network.odoo-database-manager.backends", dict)
+    key = (namespace, service)
+    if key not in known:
+        found: dict[int, Resource] = {}
+        for svc in ctx.of_kind("Service", namespace=namespace):
+            selector = dig(svc.body, ("spec", "selector"))
+            if svc.name == service and isinstance(selector, Mapping) and selector:
+                found.update((id(w), w) for w in _workloads_selected(ctx, namespace, selector))
+        known[key] = list(found.values())
+    return known[key]
+
+
+def _workloads_selected(ctx: Any, namespace: str | None, selector: Mapping[str, Any]) -> list[Resource]:
+    """Workloads in the namespace whose pod labels hold every pair of a Service selector."""
+
+    def build() -> dict[tuple[str, Any], list[tuple[Resource, Mapping[str, Any]]]]:
+        by_pair: dict[tuple[str, Any], list[tuple[Resource, Mapping[str, Any]]]] = {}
+        for workload in ctx.of_kind(WORKLOADS, namespace=namespace):
+            labels = template_labels(workload, ctx)
+            for pair in labels.items():
+                if isinstance(pair[1], str | int | bool):
+                    by_pair.setdefault(pair, []).append((workload, labels))
+        return by_pair
+
+    by_pair = ctx.cached(f"network.odoo-database-manager.workloads-by-label/{namespace}", build)
+    first = next(iter(selector.items()))
+    if not isinstance(first[1], str | int | bool):
+        return []
+    return [w for w, labels in by_pair.get(first, ()) if service_selector_matches(selector, labels)]
 
 
 def _list_db_off_in(ctx: Any, namespace: str | None, names: set[str] | None) -> bool:
