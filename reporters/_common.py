@@ -122,11 +122,12 @@ def waiver_summary(finding: Finding) -> str:
     return f"waived: {waiver.reason} ({', '.join(extras)})"
 
 
-def json_chunks(document: Any) -> Iterator[str]:
-    """`json.dumps(document, indent=2) + "\\n"`, yielded in pieces of about 64 KiB."""
+def json_chunks(document: Any, expand: int = 2) -> Iterator[str]:
+    """The document as JSON: containers less than `expand` levels deep are indented, deeper ones take
+    one line each (one finding per line: readable, greppable, and encoded by the C encoder)."""
     pending: list[str] = []
     size = 0
-    for piece in json.JSONEncoder(indent=2).iterencode(document):
+    for piece in _pieces(document, expand, 0):
         pending.append(piece)
         size += len(piece)
         if size >= 65536:
@@ -134,3 +135,22 @@ def json_chunks(document: Any) -> Iterator[str]:
             pending, size = [], 0
     pending.append("\n")
     yield "".join(pending)
+
+
+def _pieces(value: Any, expand: int, depth: int) -> Iterator[str]:
+    if depth >= expand or not isinstance(value, dict | list) or not value:
+        yield json.dumps(value)
+        return
+    inner = "\n" + "  " * (depth + 1)
+    if isinstance(value, dict):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield ("," if i else "") + inner + json.dumps(str(key)) + ": "
+            yield from _pieces(item, expand, depth + 1)
+        yield "\n" + "  " * depth + "}"
+    else:
+        yield "["
+        for i, item in enumerate(value):
+            yield ("," if i else "") + inner
+            yield from _pieces(item, expand, depth + 1)
+        yield "\n" + "  " * depth + "]"

@@ -263,7 +263,7 @@ def sarif_dict(report: ScanReport) -> dict[str, Any]:
 
 def chunks(report: ScanReport) -> Iterator[str]:
     """The document in pieces, so a large report is written without one giant string."""
-    return json_chunks(sarif_dict(report))
+    return json_chunks(sarif_dict(report), expand=4)  # one result per line
 
 
 def render(report: ScanReport) -> str:
