@@ -64,7 +64,8 @@ def scan(
     paths: Annotated[
         list[str],
         typer.Argument(
-            help="Files or directories to scan; - reads stdin (e.g. helm template output).", show_default=False
+            help="Files or directories to scan (YAML/JSON manifests, plan or preview JSON); - reads stdin.",
+            show_default=False,
         ),
     ],
     format: Annotated[list[str], typer.Option("--format", "-f", help=FORMATS_HELP)] = [],  # noqa: B006
@@ -98,6 +99,10 @@ def scan(
         bool, typer.Option("--fail-on-incomplete", help="Exit 3 when any rule could not be evaluated.")
     ] = False,
     max_file_size: Annotated[str, typer.Option(help="Largest file to read, e.g. 32M.")] = "32M",
+    workspace: Annotated[
+        str | None,
+        typer.Option(help="Terraform workspace of the plans; a tier name or alias (prod, staging) sets their tier."),
+    ] = None,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -112,10 +117,12 @@ def scan(
         bool | None, typer.Option("--color/--no-color", help="Force colour on or off (default: on for a terminal).")
     ] = None,
 ) -> None:
-    """Scan manifests and Helm output, then gate on the findings.
+    """Scan manifests, Helm output, Terraform plans and Pulumi previews, then gate on the findings.
 
     Examples:\n
       govscan scan k8s/ --tier production\n
+      terraform show -json plan.out > plan.json && govscan scan plan.json --workspace prod\n
+      pulumi preview --json > preview.json && govscan scan preview.json\n
       helm template erp ./chart | govscan scan - --format sarif -o govscan.sarif\n
       govscan scan overlays/ -f table -f junit -o - -o junit.xml
     """
@@ -165,6 +172,7 @@ def scan(
             max_file_bytes=_parse_size(max_file_size),
             today=dt.date.today(),
             jobs=jobs or _cores(),
+            workspace=workspace,
         )
         if progress.wanted() and not quiet:
             meter = progress.Progress()

@@ -43,7 +43,12 @@ SCHEMA: dict[str, Any] = {
         "tiers": {
             "type": "object",
             "additionalProperties": False,
-            "properties": {"namespaces": _pattern_map, "paths": _pattern_map},
+            "properties": {
+                "namespaces": _pattern_map,
+                "paths": _pattern_map,
+                "addresses": _pattern_map,
+                "tags": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            },
         },
         "rules": {
             "type": "object",
@@ -111,12 +116,19 @@ class RuleSettings:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+DEFAULT_TIER_TAGS = ("govscan.io/tier", "Environment", "environment", "Env", "env", "Tier", "tier", "Stage", "stage")
+
+
 @dataclass
 class Config:
     path: str | None = None
     default_tier: Tier = Tier.PRODUCTION
     namespace_tiers: tuple[tuple[str, Tier], ...] = ()
     path_tiers: tuple[tuple[str, Tier], ...] = ()
+    address_tiers: tuple[tuple[str, Tier], ...] = ()
+    """Patterns on Terraform addresses (`module.prod_db.*`) and Pulumi URNs."""
+    tier_tags: tuple[str, ...] = DEFAULT_TIER_TAGS
+    """Cloud resource tags whose value names the tier, first found wins."""
     rules: tuple[RuleSettings, ...] = ()
     waivers: tuple[ConfigWaiver, ...] = ()
     annotation_waivers_forbidden: frozenset[Tier] = frozenset({Tier.PRODUCTION})
@@ -342,6 +354,8 @@ def build_config(data: Mapping[str, Any], where: str) -> Config:
         default_tier=Tier(data.get("default_tier", Tier.PRODUCTION.value)),
         namespace_tiers=tuple((p, Tier(t)) for p, t in (tiers.get("namespaces") or {}).items()),
         path_tiers=tuple((p, Tier(t)) for p, t in (tiers.get("paths") or {}).items()),
+        address_tiers=tuple((p, Tier(t)) for p, t in (tiers.get("addresses") or {}).items()),
+        tier_tags=tuple(tiers.get("tags") or DEFAULT_TIER_TAGS),
         rules=tuple(rules),
         waivers=tuple(waivers),
         annotation_waivers_forbidden=frozenset(Tier(t) for t in forbidden)

@@ -24,7 +24,7 @@ from govscan.scanner import inputs
 from govscan.scanner.config import Config
 from govscan.scanner.context import Context
 from govscan.scanner.errors import InputError, UsageError
-from govscan.scanner.loaders import k8s
+from govscan.scanner.loaders import content, k8s
 from govscan.scanner.model import (
     TIER,
     WORKLOADS,
@@ -47,6 +47,7 @@ from govscan.scanner.model import (
     Source,
     Status,
     Tier,
+    UnknownValue,
     Violation,
     Waiver,
     enforcement_table,
@@ -113,6 +114,8 @@ class ScanRequest:
     progress: Callable[[int, int], None] | None = field(default=None, compare=False)
     jobs: int = 1
     """Worker processes that read and parse files (1: all in this process)."""
+    workspace: str | None = None
+    """The Terraform workspace the plans were made in; its name can decide the tier (`prod`)."""
 
 
 PARALLEL_MIN_FILES = 32
@@ -228,8 +231,12 @@ class _Dispatch:
 
 def run_rule(rule: Rule, resource: Resource, index: int, ctx: Context, options: Any) -> _Outcome:
     """Run one check; a crash becomes an ERROR outcome, never an aborted scan or a silent pass."""
+    results: list[Violation | NotEvaluated] = []
     try:
-        results = list(_as_iter(rule.check(resource, ctx, options)))
+        for result in _as_iter(rule.check(resource, ctx, options)):
+            results.append(result)
+    except UnknownValue as unknown:  # a plan value known only after apply: undecided, never a pass
+        results.append(NotEvaluated(str(unknown)))
     except Exception as exc:  # a rule bug must never abort the scan or pass silently
         message = f"rule {rule.id} crashed: {type(exc).__name__}: {exc}"[:300]
         return _Outcome(rule.id, index, Status.ERROR, reason=message)
@@ -273,7 +280,7 @@ class FilePass:
         except InputError as exc:
             return _Batch(errors=[exc])
         origin = Origin.STDIN if file.path is None else Origin.FILE
-        loaded = k8s.load_text(text, file.display, origin)
+        loaded = content.load(text, file.display, origin, file.named)
         batch = _Batch(skipped=loaded.skipped, errors=loaded.errors)
         position = {id(r): i for i, r in enumerate(loaded.resources)}
         for dup in loaded.duplicates:
@@ -380,7 +387,7 @@ class Engine:
         config = self.config
         resources = [r for b in batches for r in b.resources]
         index = [r for r in resources if file_pass.in_index(r)]
-        resolver = TierResolver(config, self.request.tier, index)
+        resolver = TierResolver(config, self.request.tier, index, self.request.workspace)
         ctx = Context(
             index, resolver.tier_of, config.pod_spec_paths, config.settings, self.request.today,
             is_workload=file_pass.local.is_workload,

@@ -28,6 +28,8 @@ class InputFile:
 
     display: str
     path: Path | None  # None for stdin
+    named: bool = False
+    """Named on the command line (not found in a directory): content govscan cannot judge is an error."""
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -69,7 +71,7 @@ def discover(targets: list[str], cwd: Path | None = None) -> tuple[list[InputFil
             key = str(file.resolve())
             if key not in seen:
                 seen.add(key)
-                files.append(InputFile(display_path(file, cwd), file))
+                files.append(InputFile(display_path(file, cwd), file, named=file is path))
     return files, errors
 
 
@@ -135,6 +137,15 @@ def read_text(file: InputFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
 
 
 def decode(data: bytes, display: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a BOM (PowerShell's `>` writes it)
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(display, "UTF-16 byte order mark, but the text is not valid UTF-16", 1) from None
+    if data.startswith(b"PK\x03\x04"):
+        raise InputError(
+            display, "a binary Terraform plan: scan `terraform show -json plan.out > plan.json` instead", 1
+        )
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1

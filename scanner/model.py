@@ -124,8 +124,8 @@ class PackedPositions(Mapping[str, Position]):
 
     @classmethod
     def of(cls, positions: Mapping[str, Position]) -> Mapping[str, Position]:
-        """Packed, unless a key holds the separator (then the map stays as it is)."""
-        if isinstance(positions, PackedPositions) or any(cls._SEP in key for key in positions):
+        """A dict packed, unless a key holds the separator; other maps (lazy ones) stay as they are."""
+        if not isinstance(positions, dict) or any(cls._SEP in key for key in positions):
             return positions
         return cls(positions)
 
@@ -201,6 +201,57 @@ def pointer_join(*tokens: str | int) -> str:
     return "".join("/" + escape_pointer_token(str(t)) for t in tokens)
 
 
+class Action(enum.Enum):
+    """What a plan or preview does to a cloud resource."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    REPLACE = "replace"
+    READ = "read"
+    NO_OP = "no-op"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A planned change to a cloud resource: its action, and which values are unknown or sensitive.
+
+    `unknown` and `sensitive` hold JSON pointers into the resource body (`/backup_retention_period`);
+    a pointer covers everything below it. `before` is the prior value (for deletes: what is lost).
+    """
+
+    action: Action
+    unknown: frozenset[str] = frozenset()
+    sensitive: frozenset[str] = frozenset()
+    before: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    references: frozenset[str] = frozenset()
+    """What the resource's configuration refers to: Terraform addresses without index
+    (`aws_s3_bucket.logs`, `module.db.aws_db_instance.main`), Pulumi URNs (property dependencies)."""
+
+    def covers(self, pointers: frozenset[str], pointer: str) -> bool:
+        probe = pointer
+        while True:
+            if probe in pointers:
+                return True
+            if not probe:
+                return False
+            probe = probe.rsplit("/", 1)[0]
+
+    def is_unknown(self, pointer: str) -> bool:
+        return bool(self.unknown) and self.covers(self.unknown, pointer)
+
+    def is_sensitive(self, pointer: str) -> bool:
+        return bool(self.sensitive) and self.covers(self.sensitive, pointer)
+
+
+class UnknownValue(Exception):
+    """A rule needed a value the plan only knows after apply; the engine records not-evaluated."""
+
+    def __init__(self, pointer: str) -> None:
+        self.pointer = pointer
+        super().__init__(f"{pointer or 'the value'} is unknown until apply")
+
+
 @dataclass(frozen=True, slots=True)
 class Resource:
     """One object to judge: a Kubernetes manifest, a planned cloud resource, a Pulumi step."""
@@ -214,7 +265,10 @@ class Resource:
     body: Mapping[str, Any] = field(repr=False)
     source: Source
     labels: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Kubernetes labels; for cloud resources, their tags."""
     annotations: Mapping[str, str] = field(default_factory=dict, repr=False)
+    change: Change | None = field(default=None, repr=False)
+    """Cloud resources: the planned action and unknown / sensitive values; None for manifests."""
 
     @property
     def group(self) -> str:

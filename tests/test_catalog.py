@@ -26,6 +26,8 @@ DOMAINS = {
     "network",
     "pod-security",
     "observability",
+    "encryption",
+    "release",
 }
 RULES = builtin_rules()
 

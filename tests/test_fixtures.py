@@ -5,6 +5,9 @@ Conventions (see fixtures/README.md):
 - A first-line comment `# tier: production` scans the file with `--tier production`.
 - `# expect: <rule-id>` at the end of a line says that rule fires on that line (once per marker).
 - An optional `config.yaml` in the rule folder is used as the scan's config.
+- JSON inputs (Terraform plans, Pulumi previews) cannot carry comments: `expect.yaml` in the rule
+  folder maps each file name to `tier:` and `findings:` (a list of `{rule, resource}`, the resource
+  being the Terraform address or the Pulumi URN); a file it does not name expects no findings.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from govscan.scanner.config import load_config
 from govscan.scanner.engine import ScanRequest, scan
@@ -56,8 +60,18 @@ def expectations(text: str) -> tuple[Tier | None, Counter[tuple[str, int]]]:
     return tier, expected
 
 
+def json_expectations(path: Path) -> tuple[Tier | None, Counter[tuple[str, str]]]:
+    listing = path.parent / "expect.yaml"
+    entry = (yaml.safe_load(listing.read_text()) or {}).get(path.name, {}) if listing.is_file() else {}
+    tier = Tier.parse(entry["tier"]) if entry.get("tier") else None
+    return tier, Counter((f["rule"], f["resource"]) for f in entry.get("findings") or [])
+
+
 def run_fixture(path: Path):  # type: ignore[no-untyped-def]
-    tier, expected = expectations(path.read_text(encoding="utf-8"))
+    if path.suffix == ".json":
+        tier, expected = json_expectations(path)
+    else:
+        tier, expected = expectations(path.read_text(encoding="utf-8"))
     config_file = path.parent / "config.yaml"
     config = load_config(config_file if config_file.is_file() else None)
     request = ScanRequest(targets=(str(path),), config=config, tier=tier, today=TODAY, cwd=ROOT)
@@ -70,6 +84,20 @@ def test_fixture(path: Path) -> None:
     report, expected = run_fixture(path)
     errors = [f for f in report.findings if f.rule_id in ("govscan.rule-error", "govscan.input-error")]
     assert not errors, [f"{f.location.line}: {f.message}" for f in errors]
+    if path.suffix == ".json":
+        fired_at = Counter((f.rule_id, f.resource.uid) for f in report.findings if f.rule_id == rule_id)
+        if path.name.startswith("pass-"):
+            assert not fired_at, f"{rule_id} fired on a passing fixture: {sorted(fired_at)}"
+            assert any(e.rule_id == rule_id and e.status is Status.PASS for e in report.evaluations), path.name
+        else:
+            mine_at = Counter({k: v for k, v in expected.items() if k[0] == rule_id})
+            assert mine_at, f"expect.yaml names no {rule_id} finding for {path.name}"
+            assert fired_at == mine_at, f"expected {sorted(mine_at.elements())}, got {sorted(fired_at.elements())}"
+        for (other, uid), count in expected.items():
+            if other != rule_id:
+                got = sum(1 for f in report.findings if f.rule_id == other and f.resource.uid == uid)
+                assert got == count, f"expected {other} x{count} on {uid}, got {got}"
+        return
     fired = Counter((f.rule_id, f.location.line) for f in report.findings if f.rule_id == rule_id)
     mine = Counter({k: v for k, v in expected.items() if k[0] == rule_id})
     if path.name.startswith("pass-"):

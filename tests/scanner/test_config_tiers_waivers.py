@@ -61,7 +61,7 @@ def write_config(tmp_path: Path, text: str) -> Config:
     ("text", "message"),
     [
         ("default_tier: prod\n", "default_tier: 'prod' is not one of"),
-        ("tiers:\n  namespace: {}\n", "tiers.namespace: unknown key (allowed: namespaces, paths)"),
+        ("tiers:\n  namespace: {}\n", "tiers.namespace: unknown key (allowed: addresses, namespaces, paths, tags)"),
         (
             "rules:\n  ha.replicas:\n    enforcement: {production: never}\n",
             "rules.ha.replicas.enforcement.production: 'never' is not one of",

@@ -1,0 +1,1 @@
+"""Release rules: what a change does, as opposed to the state it leaves (destroying data, for one)."""
