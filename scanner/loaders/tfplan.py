@@ -137,7 +137,8 @@ def load_plan(document: dict[str, Any], text: str, path: str) -> LoadResult:
         address = entry["address"]
         start = offsets.get(address, 0)
         end = next_entry.get(start, len(text))
-        change = entry.get("change") if isinstance(entry.get("change"), dict) else {}
+        raw = entry.get("change")
+        change: dict[str, Any] = raw if isinstance(raw, dict) else {}
         values = json_text.find_key("after", start, end)
         positions = EntryPositions(json_text, start, values if values >= 0 else start, end)
         refs = references.get(config_address(address), frozenset())
