@@ -103,6 +103,15 @@ def scan(
         str | None,
         typer.Option(help="Terraform workspace of the plans; a tier name or alias (prod, staging) sets their tier."),
     ] = None,
+    tf_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--tf-root",
+            exists=True,
+            file_okay=False,
+            help="Terraform source directory: plan findings point at the resource blocks in its .tf files.",
+        ),
+    ] = None,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -173,6 +182,7 @@ def scan(
             today=dt.date.today(),
             jobs=jobs or _cores(),
             workspace=workspace,
+            tf_root=tf_root,
         )
         if progress.wanted() and not quiet:
             meter = progress.Progress()

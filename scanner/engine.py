@@ -25,6 +25,7 @@ from govscan.scanner.config import Config
 from govscan.scanner.context import Context
 from govscan.scanner.errors import InputError, UsageError
 from govscan.scanner.loaders import content, k8s
+from govscan.scanner.loaders.tfsource import TerraformSource
 from govscan.scanner.model import (
     TIER,
     WORKLOADS,
@@ -116,6 +117,8 @@ class ScanRequest:
     """Worker processes that read and parse files (1: all in this process)."""
     workspace: str | None = None
     """The Terraform workspace the plans were made in; its name can decide the tier (`prod`)."""
+    tf_root: Path | None = None
+    """Terraform source directory: findings on plan resources point at their .tf blocks."""
 
 
 PARALLEL_MIN_FILES = 32
@@ -256,9 +259,21 @@ class FilePass:
     returns for a file does not depend on any other file.
     """
 
-    def __init__(self, rules: list[Rule], config: Config, tier: Tier | None, today: dt.date, max_bytes: int) -> None:
+    def __init__(
+        self,
+        rules: list[Rule],
+        config: Config,
+        tier: Tier | None,
+        today: dt.date,
+        max_bytes: int,
+        tf_root: Path | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         tiers = [tier] if tier is not None else list(Tier)
         self.max_bytes = max_bytes
+        self.tf_root, self.cwd = tf_root, cwd
+        self.tier_tags = frozenset(config.tier_tags)
+        self._tf_source: TerraformSource | None = None
         self.local = _Dispatch(
             [r for r in rules if not r.meta.needs and any(config.enforcement_for(r.meta, t) for t in tiers)],
             config.pod_spec_paths,
@@ -280,7 +295,9 @@ class FilePass:
         except InputError as exc:
             return _Batch(errors=[exc])
         origin = Origin.STDIN if file.path is None else Origin.FILE
-        loaded = content.load(text, file.display, origin, file.named)
+        if self.tf_root is not None and self._tf_source is None and text.lstrip()[:1] == "{":
+            self._tf_source = TerraformSource(self.tf_root, (self.cwd or Path.cwd()).resolve())
+        loaded = content.load(text, file.display, origin, file.named, self._tf_source)
         batch = _Batch(skipped=loaded.skipped, errors=loaded.errors)
         position = {id(r): i for i, r in enumerate(loaded.resources)}
         for dup in loaded.duplicates:
@@ -302,17 +319,18 @@ class FilePass:
             return dataclasses.replace(resource, source=dataclasses.replace(resource.source, positions=positions))
         if self.in_index(resource):
             return dataclasses.replace(resource, source=_located_by_reports_only(resource.source, resource.annotations))
-        return shell(resource)
+        return shell(resource, self.tier_tags)
 
 
-def shell(resource: Resource) -> Resource:
-    """Identity, the govscan.io/ labels and annotations, and the positions reports and waivers point at."""
+def shell(resource: Resource, tier_tags: frozenset[str] = frozenset()) -> Resource:
+    """Identity, the labels and tags that decide the tier, govscan.io/ annotations, and the positions
+    reports and waivers point at."""
     own = {k: v for k, v in resource.annotations.items() if k.startswith(GOVSCAN_PREFIX)}
     return dataclasses.replace(
         resource,
         body={},
         source=_located_by_reports_only(resource.source, own),
-        labels={k: v for k, v in resource.labels.items() if k.startswith(GOVSCAN_PREFIX)},
+        labels={k: v for k, v in resource.labels.items() if k.startswith(GOVSCAN_PREFIX) or k in tier_tags},
         annotations=own,
     )
 
@@ -369,7 +387,9 @@ class Engine:
     def run(self) -> ScanReport:
         request = self.request
         files, problems = inputs.discover(list(request.targets), request.cwd)
-        file_pass = FilePass(self.rules, self.config, request.tier, request.today, request.max_file_bytes)
+        file_pass = FilePass(
+            self.rules, self.config, request.tier, request.today, request.max_file_bytes, request.tf_root, request.cwd
+        )
         batches: list[_Batch] = [_Batch(errors=problems)]
         collecting = gc.isenabled()
         gc.disable()  # what is kept is acyclic; collector passes over it cost more than parsing

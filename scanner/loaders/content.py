@@ -9,6 +9,7 @@ import json
 from govscan.scanner.errors import InputError
 from govscan.scanner.loaders import k8s, pulumi, tfplan
 from govscan.scanner.loaders.k8s import LoadResult
+from govscan.scanner.loaders.tfsource import TerraformSource
 from govscan.scanner.model import Origin, Skipped
 
 NEITHER = (
@@ -17,14 +18,16 @@ NEITHER = (
 )
 
 
-def load(text: str, path: str, origin: Origin = Origin.FILE, named: bool = False) -> LoadResult:
+def load(
+    text: str, path: str, origin: Origin = Origin.FILE, named: bool = False, tf_source: TerraformSource | None = None
+) -> LoadResult:
     if text.lstrip()[:1] == "{":
         try:
             document = json.loads(text)
         except ValueError:
             document = None  # the YAML parser reports where it breaks
         if tfplan.is_plan(document):
-            return tfplan.load_plan(document, text, path)
+            return tfplan.load_plan(document, text, path, tf_source)
         if pulumi.is_pulumi(document):
             return pulumi.load_pulumi(document, text, path)
         if isinstance(document, dict) and not (document.get("apiVersion") and document.get("kind")):

@@ -98,7 +98,7 @@ def terraform_type(token: str) -> str:
     if token in TYPE_NAMES:
         return TYPE_NAMES[token]
     parts = token.split(":")
-    if len(parts) != 3 or "/" not in parts[1]:
+    if len(parts) != 3 or "/" not in parts[1] or parts[0] not in _PROVIDER_PREFIX:
         return token
     module, name = parts[1].split("/", 1)
     prefix = _PROVIDER_PREFIX.get(parts[0], parts[0])
@@ -178,7 +178,7 @@ def load_pulumi(document: dict[str, Any], text: str, path: str) -> LoadResult:
     urns = [str(state.get("urn")) for _, state, _ in entries if state.get("urn")]
     offsets = json_text.entries("urn", urns)
     starts = sorted(offsets.values())
-    next_entry = dict(zip(starts, [*starts[1:], len(text)], strict=True))
+    next_entry = dict(zip(starts, [*starts[1:], len(text)], strict=False))
     for action, state, old in entries:
         urn = str(state.get("urn", ""))
         start = offsets.get(urn, 0)

@@ -8,6 +8,7 @@ delete), labels its tags. `after_unknown` and `after_sensitive` become pointer s
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from govscan.scanner.errors import InputError
 from govscan.scanner.loaders.jsonpos import EntryPositions, JsonText
 from govscan.scanner.loaders.k8s import LoadResult
+from govscan.scanner.loaders.tfsource import TerraformSource
 from govscan.scanner.model import Action, Change, Origin, Platform, Resource, Skipped, Source, escape_pointer_token
 
 SUPPORTED_MAJOR = ("0", "1")
@@ -109,7 +111,7 @@ def _referenced(prefix: str, reference: str) -> str:
     return prefix + ".".join(parts[:width]) if len(parts) >= width else ""
 
 
-def load_plan(document: dict[str, Any], text: str, path: str) -> LoadResult:
+def load_plan(document: dict[str, Any], text: str, path: str, source: TerraformSource | None = None) -> LoadResult:
     result = LoadResult([], [], [], [])
     version = str(document.get("format_version", ""))
     if version.split(".", 1)[0] not in SUPPORTED_MAJOR:
@@ -124,12 +126,13 @@ def load_plan(document: dict[str, Any], text: str, path: str) -> LoadResult:
         result.errors.append(InputError(path, "resource_changes is not a list: not a `terraform show -json` plan", 1))
         return result
     references = configuration_references(document)
+    module_dirs = source.module_dirs(document.get("configuration")) if source is not None else {}
     json_text = JsonText(text)
     region = text.find('"resource_changes"')
     addresses = [c["address"] for c in changes if isinstance(c, dict) and isinstance(c.get("address"), str)]
     offsets = json_text.entries("address", addresses, max(region, 0))
     starts = sorted(offsets.values())
-    next_entry = dict(zip(starts, [*starts[1:], len(text)], strict=True))
+    next_entry = dict(zip(starts, [*starts[1:], len(text)], strict=False))
     for i, entry in enumerate(changes):
         if not isinstance(entry, dict) or not isinstance(entry.get("address"), str):
             result.skipped.append(Skipped(path, 1, f"resource_changes[{i}] has no address"))
@@ -142,7 +145,13 @@ def load_plan(document: dict[str, Any], text: str, path: str) -> LoadResult:
         values = json_text.find_key("after", start, end)
         positions = EntryPositions(json_text, start, values if values >= 0 else start, end)
         refs = references.get(config_address(address), frozenset())
-        result.resources.append(_resource(entry, change, path, positions, refs))
+        resource = _resource(entry, change, path, positions, refs)
+        block = source.find(module_dirs, resource.namespace, str(entry.get("type")), resource.name) if source else None
+        if block is not None:  # --tf-root: point at the resource block in the .tf file
+            resource = dataclasses.replace(
+                resource, source=Source(origin=Origin.TFPLAN, path=block[0], positions=block[1])
+            )
+        result.resources.append(resource)
     return result
 
 
