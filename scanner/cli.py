@@ -98,7 +98,7 @@ def scan(
     fail_on_incomplete: Annotated[
         bool, typer.Option("--fail-on-incomplete", help="Exit 3 when any rule could not be evaluated.")
     ] = False,
-    max_file_size: Annotated[str, typer.Option(help="Largest file to read, e.g. 32M.")] = "32M",
+    max_file_size: Annotated[str, typer.Option(help="Largest file to read, e.g. 32M or 1G.")] = "128M",
     workspace: Annotated[
         str | None,
         typer.Option(help="Terraform workspace of the plans; a tier name or alias (prod, staging) sets their tier."),

@@ -17,7 +17,8 @@ from govscan.scanner.errors import InputError, UsageError
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 SKIPPED_DIRECTORIES = frozenset({".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__", ".venv"})
-DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
+DEFAULT_MAX_FILE_BYTES = 128 * 1024 * 1024
+"""Large enough for a 15,000-resource Terraform plan (about 60 MB); a manifest that big is a mistake."""
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 
