@@ -204,6 +204,8 @@ class _Batch:
     resources: list[Resource] = field(default_factory=list)
     outcomes: list[_Outcome] = field(default_factory=list)
     duplicates: list[tuple[int, Violation, Location]] = field(default_factory=list)
+    subjects: list[int] = field(default_factory=list)
+    """Resources kept whole because rules that need the index judge them after the last file."""
     skipped: list[Skipped] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
 
@@ -309,6 +311,8 @@ class FilePass:
         for i, resource in enumerate(loaded.resources):
             for rule in self.local.applicable(resource):
                 batch.outcomes.append(run_rule(rule, resource, i, self.views[rule.id], self.options[rule.id]))
+            if self.deferred.applicable(resource):
+                batch.subjects.append(i)
             batch.resources.append(self._keep(resource, memo))
         return batch
 
@@ -428,12 +432,10 @@ class Engine:
             for outcome in batch.outcomes:
                 resource = batch.resources[outcome.resource]
                 self._settle(outcome, resource, resolver.tier_of(resource), waivers)
-            for i, resource in enumerate(batch.resources):
-                rules = file_pass.deferred.applicable(resource) if resource.body else ()
-                if not rules:
-                    continue
+            for i in batch.subjects:
+                resource = batch.resources[i]
                 tier = resolver.tier_of(resource)
-                for rule in rules:
+                for rule in file_pass.deferred.applicable(resource):
                     if self._enforcement_for(rule.meta, tier) is Enforcement.OFF:
                         continue
                     outcome = run_rule(rule, resource, i, views[rule.id], options[rule.id])
