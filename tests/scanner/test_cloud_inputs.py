@@ -230,3 +230,22 @@ def test_every_corpus_plan_and_preview_loads(corpus: Path) -> None:
     assert {s.path.rsplit("/", 1)[-1] for s in report.skipped if "JSON that is not" in s.reason} == {
         "CHECKOV_BASELINE.json"
     }
+
+
+def test_a_cross_resource_rule_judges_a_resource_whose_planned_body_is_empty(tmp_path: Path) -> None:
+    from govscan.scanner.model import Rule, RuleMeta, Severity, Status, enforcement_table
+
+    def check(resource: Any, ctx: Any, options: Any) -> Any:
+        return iter(())
+
+    meta = RuleMeta(
+        id="backup.test-empty", domain="backup", title="test rule", severity=Severity.LOW,
+        enforcement=enforcement_table("block", "block", "block", "block", "block"), remediation="none",
+        kinds=("aws_s3_bucket",), platforms=(Platform.TERRAFORM,), needs=("aws_s3_bucket_versioning",),
+    )  # fmt: skip
+    (tmp_path / "plan.json").write_text(
+        plan(change("aws_s3_bucket.b", "aws_s3_bucket", ["create"], None, after_unknown={"id": True}))
+    )
+    request = ScanRequest(targets=(str(tmp_path),), config=Config(), today=TODAY, cwd=tmp_path)
+    report = scan(request, [Rule(meta, check, "", "tests")])
+    assert [(e.rule_id, e.status) for e in report.evaluations] == [("backup.test-empty", Status.PASS)]
