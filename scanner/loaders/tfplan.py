@@ -54,10 +54,16 @@ def marked(tree: Any, pointer: str = "") -> Iterator[str]:
 
 
 def tags_of(body: Mapping[str, Any]) -> dict[str, str]:
-    for key in ("tags_all", "tags", "labels"):  # labels: Google Cloud
+    """Tags as a map: `tags_all` / `tags` / Google `labels`, or an auto scaling group's `tag` blocks
+    (a list of {key, value})."""
+    for key in ("tags_all", "tags", "labels", "tag"):
         tags = body.get(key)
         if isinstance(tags, dict) and tags:
             return {str(k): "" if v is None else str(v) for k, v in tags.items()}
+        if isinstance(tags, list) and tags:
+            pairs = [t for t in tags if isinstance(t, dict) and isinstance(t.get("key"), str)]
+            if pairs:
+                return {t["key"]: "" if t.get("value") is None else str(t["value"]) for t in pairs}
     return {}
 
 
