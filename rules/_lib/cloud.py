@@ -90,8 +90,9 @@ def config_address(resource: Resource) -> str:
 
 
 def refers_to(other: Resource, resource: Resource) -> bool:
-    """Whether `other`'s configuration refers to `resource` (Terraform reference or Pulumi dependency)."""
-    if other.change is None:
+    """Whether `other`'s configuration refers to `resource` (Terraform reference or Pulumi dependency),
+    within one plan or preview: two plans scanned together may reuse an address."""
+    if other.change is None or other.source.path != resource.source.path:
         return False
     refs = other.change.references
     return resource.uid in refs or config_address(resource) in refs
