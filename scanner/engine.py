@@ -171,7 +171,7 @@ def resource_ref(resource: Resource) -> ResourceRef:
 def _template_line(resource: Resource, line: int) -> int:
     """Helm output: lines count from the document's start, as the template's own lines roughly do."""
     source = resource.source
-    if not source.template:
+    if source.origin is not Origin.HELM or not source.template:
         return line
     start = source.positions.get("", (1, 1))[0]
     return max(1, line - start + 1)

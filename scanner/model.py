@@ -165,8 +165,9 @@ def _unpickle_positions(keys: str, numbers: array[int]) -> PackedPositions:
 class Source:
     """Where a resource came from, with a side map of JSON pointer -> position.
 
-    `path` is repo-relative (or `<stdin>`); `template` is the Helm chart template named by the
-    document's `# Source:` comment, which reports prefer over `path` when set.
+    `path` is repo-relative (or `<stdin>`); `template` is what reports show instead when set: the
+    Helm chart template named by the document's `# Source:` comment, or with --tf-root the .tf file
+    holding a plan resource's block.
     """
 
     origin: Origin

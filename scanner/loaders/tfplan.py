@@ -153,10 +153,9 @@ def load_plan(document: dict[str, Any], text: str, path: str, source: TerraformS
         refs = references.get(config_address(address), frozenset())
         resource = _resource(entry, change, path, positions, refs)
         block = source.find(module_dirs, resource.namespace, str(entry.get("type")), resource.name) if source else None
-        if block is not None:  # --tf-root: point at the resource block in the .tf file
-            resource = dataclasses.replace(
-                resource, source=Source(origin=Origin.TFPLAN, path=block[0], positions=block[1])
-            )
+        if block is not None:  # --tf-root: reports show the .tf block; the plan stays the resource's file
+            source = Source(origin=Origin.TFPLAN, path=path, template=block[0], positions=block[1])
+            resource = dataclasses.replace(resource, source=source)
         result.resources.append(resource)
     return result
 
