@@ -178,16 +178,17 @@ def grants_everything(statement: Statement) -> bool:
     return statement.allow and statement.every_resource and any(is_full_wildcard(a) for a in statement.actions)
 
 
-def policies_by_key(ctx: Context) -> dict[str, list[Resource]]:
-    """The scan's `aws_iam_policy` resources by address, config address, URN and ARN (built once)."""
+def policies_by_key(ctx: Context) -> dict[tuple[str, str], list[Resource]]:
+    """The scan's `aws_iam_policy` resources by `(file, address or URN)` (references hold within one
+    plan or preview) and by `("", ARN)`, built once."""
 
-    def build() -> dict[str, list[Resource]]:
-        index: dict[str, list[Resource]] = {}
+    def build() -> dict[tuple[str, str], list[Resource]]:
+        index: dict[tuple[str, str], list[Resource]] = {}
         for policy in ctx.of_kind("aws_iam_policy"):
-            keys = {policy.uid, config_address(policy)}
+            keys = {(policy.source.path, policy.uid), (policy.source.path, config_address(policy))}
             arn = policy.body.get("arn")
             if isinstance(arn, str) and arn:
-                keys.add(arn)
+                keys.add(("", arn))
             for key in keys:
                 index.setdefault(key, []).append(policy)
         return index
@@ -196,12 +197,14 @@ def policies_by_key(ctx: Context) -> dict[str, list[Resource]]:
 
 
 def attached_policies(ctx: Context, attachment: Resource) -> list[Resource]:
-    """The `aws_iam_policy` resources of the scan an attachment refers to (reference, dependency or ARN)."""
+    """The `aws_iam_policy` resources an attachment refers to (a reference or dependency in the same
+    plan or preview) or names by ARN."""
     index = policies_by_key(ctx)
-    keys = set(attachment.change.references) if attachment.change is not None else set()
+    path = attachment.source.path
+    keys = {(path, ref) for ref in attachment.change.references} if attachment.change is not None else set()
     arn = attachment.body.get("policy_arn")
-    if isinstance(arn, str):
-        keys.add(arn)
+    if isinstance(arn, str) and arn:
+        keys.add(("", arn))
     found: dict[str, Resource] = {}
     for key in keys:
         for policy in index.get(key, ()):

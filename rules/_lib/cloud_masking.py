@@ -83,13 +83,14 @@ class ScanIndex:
 
     def referenced_by(self, resource: Resource) -> list[Resource]:
         """Resources of the index that `resource`'s configuration refers to (Terraform references,
-        Pulumi property dependencies)."""
+        Pulumi property dependencies), in the same plan or preview: two plans may reuse an address."""
         if resource.change is None:
             return []
         found: dict[str, Resource] = {}
         for ref in resource.change.references:
             for other in self.by_key.get(ref, ()):
-                if other.uid != resource.uid and (other.uid == ref or config_address(other) == ref):
+                same_file = other.source.path == resource.source.path
+                if same_file and other.uid != resource.uid and ref in (other.uid, config_address(other)):
                     found[other.uid] = other
         return list(found.values())
 

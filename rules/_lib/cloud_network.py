@@ -115,27 +115,31 @@ def _int(value: Any) -> int | None:
 
 class Attachments:
     """`cloud.attached` as an index: the resources of one kind (public access blocks, ACLs) by what they
-    configure (a Terraform reference, a Pulumi dependency, or a `keys` attribute holding a name), built
-    once per scan so that looking up every bucket's costs one dictionary probe each."""
+    configure (a Terraform reference or Pulumi dependency, within the same plan or preview, or a `keys`
+    attribute holding a name), built once per scan so that each lookup is a few dictionary probes."""
 
     def __init__(self, candidates: list[Resource], keys: tuple[str, ...]) -> None:
-        self.by_key: dict[str, list[Resource]] = {}
+        self.by_reference: dict[tuple[str, str], list[Resource]] = {}
+        self.by_name: dict[str, list[Resource]] = {}
         for other in candidates:
-            found = set(other.change.references) if other.change is not None else set()
-            found.update(str(v) for k in keys if (v := other.body.get(k)))
-            for key in found:
-                self.by_key.setdefault(key, []).append(other)
+            for ref in other.change.references if other.change is not None else ():
+                self.by_reference.setdefault((other.source.path, ref), []).append(other)
+            for name in {str(v) for k in keys if (v := other.body.get(k))}:
+                self.by_name.setdefault(name, []).append(other)
 
     @classmethod
     def of(cls, ctx: Context, kind: str, *keys: str) -> Attachments:
         return ctx.cached(f"cloud_network.attachments:{kind}:{','.join(keys)}", lambda: cls(ctx.of_kind(kind), keys))
 
     def to(self, resource: Resource) -> list[Resource]:
-        """What configures `resource`: refers to its address or URN, or names its id, bucket, name or ARN."""
-        probes = {resource.uid, config_address(resource)}
-        probes.update(str(v) for k in ("id", "bucket", "identifier", "name", "arn") if (v := resource.body.get(k)))
+        """What configures `resource`: refers to its address or URN in the same file, or names its id,
+        bucket, name or ARN."""
+        path = resource.source.path
         found: dict[str, Resource] = {}
-        for probe in probes:
-            for other in self.by_key.get(probe, ()):
+        for key in {resource.uid, config_address(resource)}:
+            for other in self.by_reference.get((path, key), ()):
+                found.setdefault(other.uid, other)
+        for name in {str(v) for k in ("id", "bucket", "identifier", "name", "arn") if (v := resource.body.get(k))}:
+            for other in self.by_name.get(name, ()):
                 found.setdefault(other.uid, other)
         return list(found.values())

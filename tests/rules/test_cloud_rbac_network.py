@@ -281,3 +281,32 @@ def test_port_ranges(tmp_path: Path, from_port: int, to_port: int, protocol: str
     assert statuses(report, "network.sg-open-db-ports") == {
         "aws_security_group.g": Status.FAIL if fails else Status.PASS
     }
+
+
+def test_references_hold_within_one_plan(tmp_path: Path) -> None:
+    """Two plans reuse the address aws_s3_bucket.data: one plan's public access block covers only its own bucket."""
+    flags = dict.fromkeys(
+        ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"), True
+    )
+    block = change("aws_s3_bucket_public_access_block.data", flags, unknown={"bucket": True})
+    with_block = plan(change("aws_s3_bucket.data", {"bucket": "erp-data-a"}), block)
+    with_block["configuration"] = {
+        "root_module": {
+            "resources": [
+                {
+                    "address": "aws_s3_bucket_public_access_block.data",
+                    "expressions": {"bucket": {"references": ["aws_s3_bucket.data.id", "aws_s3_bucket.data"]}},
+                }
+            ]
+        }
+    }
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "plan.json").write_text(json.dumps(with_block))
+    (tmp_path / "b" / "plan.json").write_text(json.dumps(plan(change("aws_s3_bucket.data", {"bucket": "erp-data-b"}))))
+    request = ScanRequest(
+        targets=(str(tmp_path),), config=Config(), tier=Tier.PRODUCTION, rule_patterns=RULES, today=TODAY, cwd=tmp_path
+    )
+    report = scan(request)
+    failed = [f.location.path for f in report.findings if f.rule_id == "network.bucket-public-access-block"]
+    assert failed == ["b/plan.json"]
