@@ -23,6 +23,8 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 FREE_FORM = frozenset({"tags", "tagsAll", "labels", "variables", "environment", "parameters", "metadata"})
 """Inputs whose keys are the user's own: kept as written, not turned into snake_case."""
+VERBATIM = frozenset({"policy", "assumeRolePolicy"})
+"""Inputs kept exactly as written, all the way down: IAM policy documents given as objects."""
 
 TYPE_NAMES = {
     "aws:rds/instance:Instance": "aws_db_instance",
@@ -137,7 +139,10 @@ class _Normaliser:
                     continue
                 name = str(key) if keep_keys else snake(str(key))
                 child = f"{pointer}/{escape_pointer_token(name)}"
-                out[name] = self.value(item, child, keep_keys=not keep_keys and key in FREE_FORM)
+                if key in VERBATIM and not keep_keys and isinstance(item, dict | list):
+                    out[name] = item
+                else:
+                    out[name] = self.value(item, child, keep_keys=not keep_keys and key in FREE_FORM)
             return out
         if isinstance(value, list):
             return [self.value(item, f"{pointer}/{i}") for i, item in enumerate(value)]
