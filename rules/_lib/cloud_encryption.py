@@ -91,7 +91,7 @@ def is_set(resource: Resource, *path: str | int) -> bool:
     change = resource.change
     if change is not None and change.is_unknown(pointer(*path)):
         return True
-    value = resource.body
+    value: Any = resource.body
     for step in path:
         if isinstance(value, Mapping):
             value = value.get(step)

@@ -84,7 +84,9 @@ def check(resource: Resource, ctx: Context, options: Options) -> Iterator[Violat
 
 
 def _judge(resource: Resource, rule: Path, options: Options, what: str) -> Iterator[Violation]:
-    open_to = [(key, i, v) for key in ("cidr_blocks", "ipv6_cidr_blocks") for i, v in _values(resource, rule, key)]
+    open_to: list[tuple[str, int | None, object]] = [
+        (key, i, v) for key in ("cidr_blocks", "ipv6_cidr_blocks") for i, v in _values(resource, rule, key)
+    ]
     open_to += [(key, None, v) for key in ("cidr_ipv4", "cidr_ipv6") if (v := get(resource, *rule, key))]
     open_to = [(k, i, v) for k, i, v in open_to if is_open_cidr(v)]
     if not open_to:

@@ -31,6 +31,7 @@ TYPE_NAMES = {
     "aws:rds/cluster:Cluster": "aws_rds_cluster",
     "aws:rds/clusterInstance:ClusterInstance": "aws_rds_cluster_instance",
     "aws:rds/snapshot:Snapshot": "aws_db_snapshot",
+    "aws:rds/snapshotCopy:SnapshotCopy": "aws_db_snapshot_copy",
     "aws:s3/bucketV2:BucketV2": "aws_s3_bucket",
     "aws:s3/bucketVersioningV2:BucketVersioningV2": "aws_s3_bucket_versioning",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": (

@@ -154,8 +154,8 @@ def load_plan(document: dict[str, Any], text: str, path: str, source: TerraformS
         resource = _resource(entry, change, path, positions, refs)
         block = source.find(module_dirs, resource.namespace, str(entry.get("type")), resource.name) if source else None
         if block is not None:  # --tf-root: reports show the .tf block; the plan stays the resource's file
-            source = Source(origin=Origin.TFPLAN, path=path, template=block[0], positions=block[1])
-            resource = dataclasses.replace(resource, source=source)
+            in_tf = Source(origin=Origin.TFPLAN, path=path, template=block[0], positions=block[1])
+            resource = dataclasses.replace(resource, source=in_tf)
         result.resources.append(resource)
     return result
 

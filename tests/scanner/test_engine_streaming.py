@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import pickle
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -152,9 +153,14 @@ def test_a_file_keeps_only_what_later_rules_need(tmp_path: Path) -> None:
 
 
 def test_the_builtin_pack_declares_needs_it_can_have() -> None:
+    kubernetes_kind = re.compile(r"^[A-Z][A-Za-z0-9]+$")
+    cloud_type = re.compile(r"^[a-z][a-z0-9]*_[a-z0-9_]+$")
     for rule in builtin_rules():
         for need in rule.meta.needs:
-            assert need in ("@workload", "@tier") or need[:1].isupper(), (rule.id, need)
+            assert need in ("@workload", "@tier") or kubernetes_kind.match(need) or cloud_type.match(need), (
+                rule.id,
+                need,
+            )
 
 
 # --- packed positions ---------------------------------------------------------------------------------
