@@ -201,21 +201,24 @@ def test_cloud_tiers_come_from_tags_workspace_stack_and_patterns(tmp_path: Path)
 
 def test_tf_root_points_findings_at_the_resource_block(tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {
-        "infra/main.tf": 'module "database" {\n  source = "./modules/db"\n}\n',
+        "infra/main.tf": 'module "database" {\n  source = "./modules/db"\n}\n\nresource "aws_s3_bucket" "b" {\n}\n',
         "infra/modules/db/main.tf": (
             'variable "x" {}\n\nresource "aws_db_instance" "erp" {\n  identifier = "erp-prod"\n'
             '  engine     = "postgres"\n  tags = {\n    Environment = "production"\n  }\n}\n'
         ),
         "plan.json": plan(
             change("module.database.aws_db_instance.erp", "aws_db_instance", ["delete", "create"], DB),
+            change("aws_s3_bucket.b", "aws_s3_bucket", ["delete"], None, before={"bucket": "b"}),
             configuration={"root_module": {"module_calls": {"database": {"source": "./modules/db", "module": {}}}}},
         ),
     }
     report = _scan(tmp_path, files, targets=("plan.json",), tf_root=tmp_path / "infra", tier=Tier.PRODUCTION)
-    [finding] = report.findings
-    assert (finding.location.path, finding.location.line) == ("infra/modules/db/main.tf", 3)
+    assert [(f.location.path, f.location.line) for f in report.findings] == [
+        ("infra/main.tf", 5),
+        ("infra/modules/db/main.tf", 3),
+    ]
     without = _scan(tmp_path, files, targets=("plan.json",), tier=Tier.PRODUCTION)
-    assert (without.findings[0].location.path, without.findings[0].location.line) == ("plan.json", 6)
+    assert [(f.location.path, f.location.line) for f in without.findings] == [("plan.json", 6), ("plan.json", 29)]
 
 
 def test_every_corpus_plan_and_preview_loads(corpus: Path) -> None:
