@@ -321,6 +321,8 @@ class FilePass:
         if self.deferred.applicable(resource):
             positions = k8s.packed(resource.source.positions, memo)
             return dataclasses.replace(resource, source=dataclasses.replace(resource.source, positions=positions))
+        if resource.platform is not Platform.K8S:  # plan positions are looked up lazily: nothing to let go
+            return resource if self.in_index(resource) else dataclasses.replace(resource, body={})
         if self.in_index(resource):
             return dataclasses.replace(resource, source=_located_by_reports_only(resource.source, resource.annotations))
         return shell(resource, self.tier_tags)

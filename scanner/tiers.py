@@ -51,7 +51,11 @@ class TierResolver:
         if self.flag is not None:
             return self.flag
         if resource.platform is not Platform.K8S:
-            return self._cloud_tier(resource)
+            key = (resource.uid, resource.source.path, "")
+            known = self._cache.get(key)
+            if known is None:
+                known = self._cache[key] = self._cloud_tier(resource)
+            return known
         own = _parse(resource.labels.get(TIER_KEY)) or _parse(resource.annotations.get(TIER_KEY))
         if own is not None:
             return own

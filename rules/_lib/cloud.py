@@ -44,11 +44,14 @@ def pointer(*path: str | int) -> str:
 
 def get(resource: Resource, *path: str | int) -> Any:
     """The value at `path` in the body; None when absent; UnknownValue when known only after apply."""
-    change = resource.change
+    unknown = resource.change.unknown if resource.change is not None else frozenset()
     current: Any = resource.body
-    for depth, step in enumerate(path):
-        if change is not None and change.is_unknown(pointer(*path[: depth + 1])):
-            raise UnknownValue(pointer(*path[: depth + 1]))
+    at = ""
+    for step in path:
+        if unknown:  # checking each prefix from the root covers "a parent is unknown" too
+            at += "/" + escape_pointer_token(str(step))
+            if at in unknown:
+                raise UnknownValue(at)
         if isinstance(current, dict):
             current = current.get(step)
         elif isinstance(current, list) and isinstance(step, int) and 0 <= step < len(current):
@@ -56,8 +59,6 @@ def get(resource: Resource, *path: str | int) -> Any:
         else:
             return None
         if current is None:
-            if change is not None and change.is_unknown(pointer(*path[: depth + 1])):
-                raise UnknownValue(pointer(*path[: depth + 1]))
             return None
     return current
 

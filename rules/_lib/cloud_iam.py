@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 
 from govscan.rules._lib.cloud import config_address, get, pointer
@@ -76,6 +77,12 @@ def parse(value: Any) -> Mapping[str, Any] | None:
         return value
     if not isinstance(value, str):
         return None
+    return _parse_text(value)
+
+
+@lru_cache(maxsize=256)
+def _parse_text(value: str) -> Mapping[str, Any] | None:
+    """Parsed once: several rules read the same policy (read-only)."""
     try:
         document = json.loads(value)
     except (ValueError, RecursionError):

@@ -39,6 +39,8 @@ ALWAYS_SENSITIVE = (
     re.compile(r"(?i)^OCI_CLI_KEY_CONTENT$"),
 )
 
+_NAME_HINT = re.compile(r"(?i)pass|pw|secret|token|key|credential|bearer")
+"""Every sensitive name holds one of these (see _is_sensitive_name)."""
 _COMPOUND = re.compile(r"PASSWORD|PASSWD|.(SECRET|TOKEN|APIKEY)$")  # PGPASSWORD, KUBETOKEN; not TOKENIZER
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPLIT = re.compile(r"[^A-Za-z0-9]+")
@@ -171,12 +173,18 @@ class Detector:
         # FOO_SECRET: odoo-db-credentials -> the name of a Secret, not its value
         return bool(parts and parts[-1] in ("SECRET", "SECRETS") and "-" in text and _K8S_NAME.match(text))
 
+    def might_name_a_secret(self, text: str) -> bool:
+        """False when no key inside `text` can be a sensitive name: a fast test before parsing a document."""
+        return bool(self.extra_name_patterns) or _NAME_HINT.search(text) is not None
+
     def might_hold_credential(self, value: str) -> bool:
         """False when neither credential_format nor embedded_password can find anything (a fast test)."""
         return "@" in value or "=" in value or _ANY_HINT.search(value) is not None
 
     def credential_format(self, value: str) -> str | None:
         """The kind of known credential format found in the value (PEM key, AWS key id, ...)."""
+        if _ANY_HINT.search(value) is None:  # most values: one C-level search and done
+            return None
         for fmt in CREDENTIAL_FORMATS:
             if any(hint in value for hint in fmt.hints) and fmt.pattern.search(value):
                 return fmt.kind

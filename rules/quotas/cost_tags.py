@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from govscan.rules._lib.cloud import CLOUD, STATEFUL_TYPES
@@ -83,6 +84,7 @@ RULE = RuleMeta(
 )
 
 
+@lru_cache(maxsize=4096)
 def normalise(key: str) -> str:
     """`acme:Cost-Center` -> `costcenter`: lowercase, no separators, no namespace prefix."""
     last = re.split(r"[:/]", key)[-1]

@@ -101,30 +101,65 @@ def _secrets(
                 yield (key,), key, f"a secret (the parameter's {reason} says so)"
             elif kind := detector.credential_format(value):
                 yield (key,), key, kind
-    for path, name, value in leaves(body):
-        if isinstance(value, str) and name not in ignored and not (ssm and path[0] in SSM_VALUES):
+    for path, name, value in _strings(body, detector, ignored, pairs_at_root=not ssm):
+        if value is None:  # a {name: DB_PASSWORD, value: ...} entry
+            yield path, f"{dotted(path[:-1])} {name}".strip(), "a literal secret"
+        elif not (ssm and path[0] in SSM_VALUES):
             yield from _judge(detector, ignored, path, name, value)
-    for path, name in _pairs(detector, ignored, body, (), root=not ssm):
-        yield path, f"{dotted(path[:-1])} {name}".strip(), "a literal secret"
+
+
+def _strings(
+    body: Mapping[str, Any], detector: Detector, ignored: frozenset[str], pairs_at_root: bool
+) -> Iterator[tuple[Path, str, str | None]]:
+    """One walk over the body: (path, attribute name, value) of the strings worth judging, and
+    (path of `value`, name, None) of `{name: DB_PASSWORD, value: ...}` entries holding a literal secret
+    (ECS and CodeBuild environments, Beanstalk settings). A path is built only for those: a plan's
+    bodies hold hundreds of thousands of values."""
+    stack: list[tuple[Any, Path, str]] = [(body, (), "")]
+    while stack:
+        node, at, label = stack.pop()
+        mapping = isinstance(node, dict)
+        for key, item in node.items() if mapping else enumerate(node):
+            name = str(key) if mapping else label  # list items carry their list's name
+            if isinstance(item, str):
+                if name not in ignored and _worth_judging(detector, ignored, name, item):
+                    yield (*at, name if mapping else key), name, item
+            elif isinstance(item, dict | list):
+                stack.append((item, (*at, name if mapping else key), name))
+        if mapping and (at or pairs_at_root):
+            pair_name = node.get("name")
+            if isinstance(pair_name, str) and _literal(detector, ignored, pair_name, node.get("value")):
+                yield (*at, "value"), pair_name, None
+
+
+def _worth_judging(detector: Detector, ignored: frozenset[str], name: str, value: str) -> bool:
+    return (
+        value[:1] in "[{"
+        or detector.might_hold_credential(value)
+        or (name not in ignored and detector.sensitive_name(name))
+    )
 
 
 def _judge(
     detector: Detector, ignored: frozenset[str], path: Path, name: str, value: str
 ) -> Iterator[tuple[Path, str, str]]:
-    if is_reference(value):
+    if not _worth_judging(detector, ignored, name, value) or is_reference(value):
         return
-    label = dotted(path)
     kind = detector.credential_format(value)
     if kind:
-        yield path, label, kind
+        yield path, dotted(path), kind
     elif _literal(detector, ignored, name, value):
-        yield path, label, "a literal secret"
+        yield path, dotted(path), "a literal secret"
     elif (embedded := detector.embedded_password(value)) is not None:
-        yield path, label, embedded
-    elif value[:1] in "[{" and len(value) < MAX_DOCUMENT:
+        yield path, dotted(path), embedded
+    elif (
+        value[:1] in "[{"
+        and len(value) < MAX_DOCUMENT
+        and (detector.might_name_a_secret(value) or detector.might_hold_credential(value))
+    ):
         inner = _in_document(detector, ignored, value)
         if inner:
-            yield path, label, f"a literal secret ({inner} in the JSON)"
+            yield path, dotted(path), f"a literal secret ({inner} in the JSON)"
 
 
 def _in_document(detector: Detector, ignored: frozenset[str], value: str) -> str | None:
@@ -146,16 +181,16 @@ def _pairs(
 ) -> Iterator[tuple[Path, str]]:
     """(path of the value, name) of `{name: DB_PASSWORD, value: ...}` entries holding a literal secret:
     ECS and CodeBuild environments, Beanstalk settings, azurerm_key_vault_secret."""
-    if isinstance(tree, Mapping):
-        name, value = tree.get("name"), tree.get("value")
-        if (path or root) and isinstance(name, str) and _literal(detector, ignored, name, value):
-            yield (*path, "value"), name
-        for key, item in tree.items():
-            if isinstance(item, Mapping | list):
-                yield from _pairs(detector, ignored, item, (*path, str(key)))
-    elif isinstance(tree, list):
-        for i, item in enumerate(tree):
-            yield from _pairs(detector, ignored, item, (*path, i))
+    stack: list[tuple[Any, Path]] = [(tree, path)]
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, dict):
+            name, value = node.get("name"), node.get("value")
+            if (at or root) and isinstance(name, str) and _literal(detector, ignored, name, value):
+                yield (*at, "value"), name
+            stack.extend((item, (*at, str(key))) for key, item in node.items() if isinstance(item, dict | list))
+        elif isinstance(node, list):
+            stack.extend((item, (*at, i)) for i, item in enumerate(node) if isinstance(item, dict | list))
 
 
 def _literal(detector: Detector, ignored: frozenset[str], name: str, value: Any) -> bool:
