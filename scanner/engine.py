@@ -123,6 +123,8 @@ class ScanRequest:
 
 PARALLEL_MIN_FILES = 32
 """Below this many files, starting worker processes costs more than it saves."""
+PARALLEL_MIN_RESOURCES = 4000
+"""One file with this many resources (a big plan) has its rules run by forked workers after parsing."""
 
 
 def select_rules(
@@ -270,8 +272,10 @@ class FilePass:
         max_bytes: int,
         tf_root: Path | None = None,
         cwd: Path | None = None,
+        jobs: int = 1,
     ) -> None:
         tiers = [tier] if tier is not None else list(Tier)
+        self.jobs = jobs
         self.max_bytes = max_bytes
         self.tf_root, self.cwd = tf_root, cwd
         self.tier_tags = frozenset(config.tier_tags)
@@ -308,13 +312,23 @@ class FilePass:
             violation = Violation(message, dup.pointer)
             batch.duplicates.append((position[id(dup.resource)], violation, location_of(dup.resource, dup.pointer)))
         memo: dict[int, Mapping[str, Position]] = {}
+        batch.outcomes = self.local_outcomes(loaded.resources)
         for i, resource in enumerate(loaded.resources):
-            for rule in self.local.applicable(resource):
-                batch.outcomes.append(run_rule(rule, resource, i, self.views[rule.id], self.options[rule.id]))
             if self.deferred.applicable(resource):
                 batch.subjects.append(i)
             batch.resources.append(self._keep(resource, memo))
         return batch
+
+    def local_outcomes(self, resources: list[Resource], start: int = 0, end: int | None = None) -> list[_Outcome]:
+        """The streaming rules over resources[start:end]; forked workers share a big file's half each."""
+        if end is None and self.jobs > 1 and len(resources) >= PARALLEL_MIN_RESOURCES and _may_fork():
+            return _outcomes_in_workers(self, resources)
+        outcomes = []
+        for i in range(start, len(resources) if end is None else end):
+            resource = resources[i]
+            for rule in self.local.applicable(resource):
+                outcomes.append(run_rule(rule, resource, i, self.views[rule.id], self.options[rule.id]))
+        return outcomes
 
     def _keep(self, resource: Resource, memo: dict[int, Mapping[str, Position]]) -> Resource:
         """The resource as pass 2 needs it: whole for deferred rules, without positions in the index, else a shell."""
@@ -351,6 +365,31 @@ def _located_by_reports_only(source: Source, annotations: Mapping[str, str]) -> 
 
 
 _WORKER: FilePass | None = None
+_PARSED: tuple[FilePass, list[Resource]] | None = None
+"""A big file's parsed resources, inherited by forked workers (copy-on-write, never pickled)."""
+
+
+def _may_fork() -> bool:
+    """Linux, and not already inside a worker (pool workers cannot start workers of their own)."""
+    return sys.platform == "linux" and not multiprocessing.current_process().daemon
+
+
+def _outcomes_in_workers(file_pass: FilePass, resources: list[Resource]) -> list[_Outcome]:
+    global _PARSED
+    _PARSED = (file_pass, resources)
+    try:
+        step = -(-len(resources) // (file_pass.jobs * 4))
+        spans = [(start, min(start + step, len(resources))) for start in range(0, len(resources), step)]
+        with multiprocessing.get_context("fork").Pool(file_pass.jobs) as pool:
+            return [o for part in pool.map(_outcomes_of_span, spans) for o in part]
+    finally:
+        _PARSED = None
+
+
+def _outcomes_of_span(span: tuple[int, int]) -> list[_Outcome]:
+    assert _PARSED is not None
+    file_pass, resources = _PARSED
+    return file_pass.local_outcomes(resources, *span)
 
 
 def _worker_start(file_pass: FilePass) -> None:
@@ -394,7 +433,14 @@ class Engine:
         request = self.request
         files, problems = inputs.discover(list(request.targets), request.cwd)
         file_pass = FilePass(
-            self.rules, self.config, request.tier, request.today, request.max_file_bytes, request.tf_root, request.cwd
+            self.rules,
+            self.config,
+            request.tier,
+            request.today,
+            request.max_file_bytes,
+            request.tf_root,
+            request.cwd,
+            request.jobs,
         )
         batches: list[_Batch] = [_Batch(errors=problems)]
         collecting = gc.isenabled()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cloudplan import change, plan, statuses
 
 from govscan import reporters
 from govscan.scanner.config import Config, build_config
@@ -42,43 +43,6 @@ def run(
         targets=(str(path),), config=config or Config(), tier=tier, rule_patterns=rules, today=TODAY, cwd=tmp_path
     )
     return scan(request)
-
-
-def plan(*changes: dict[str, Any], fmt: str = "1.2", configuration: dict[str, Any] | None = None) -> dict[str, Any]:
-    document: dict[str, Any] = {"format_version": fmt, "terraform_version": "1.9.5", "resource_changes": list(changes)}
-    if configuration is not None:
-        document["configuration"] = configuration
-    return document
-
-
-def change(
-    address: str,
-    after: dict[str, Any] | None,
-    unknown: dict[str, Any] | None = None,
-    sensitive: dict[str, Any] | None = None,
-    actions: tuple[str, ...] = ("create",),
-    before: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    kind, name = address.split(".")[-2:]
-    return {
-        "address": address,
-        "mode": "managed",
-        "type": kind,
-        "name": name,
-        "provider_name": "registry.terraform.io/hashicorp/aws",
-        "change": {
-            "actions": list(actions),
-            "before": before,
-            "after": after,
-            "after_unknown": unknown or {},
-            "before_sensitive": {},
-            "after_sensitive": sensitive or {},
-        },
-    }
-
-
-def statuses(report: ScanReport, rule_id: str) -> dict[str, Status]:
-    return {e.resource_uid: e.status for e in report.evaluations if e.rule_id == rule_id}
 
 
 def bucket(address: str, name: str, inline: list[Any] | None = None) -> dict[str, Any]:

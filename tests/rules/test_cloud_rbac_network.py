@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cloudplan import change, plan, statuses
 
 from govscan.scanner.config import Config
 from govscan.scanner.engine import ScanRequest, scan
@@ -47,35 +48,6 @@ def run(
     return scan(request)
 
 
-def plan(*changes: dict[str, Any]) -> dict[str, Any]:
-    return {"format_version": "1.2", "terraform_version": "1.9.8", "resource_changes": list(changes)}
-
-
-def change(
-    address: str,
-    after: dict[str, Any],
-    unknown: dict[str, Any] | None = None,
-    sensitive: dict[str, Any] | None = None,
-    actions: tuple[str, ...] = ("create",),
-) -> dict[str, Any]:
-    kind, name = address.split(".")[-2:]
-    return {
-        "address": address,
-        "mode": "managed",
-        "type": kind,
-        "name": name,
-        "provider_name": "registry.terraform.io/hashicorp/aws",
-        "change": {
-            "actions": list(actions),
-            "before": None if actions == ("create",) else after,
-            "after": None if actions == ("delete",) else after,
-            "after_unknown": unknown or {},
-            "before_sensitive": {},
-            "after_sensitive": sensitive or {},
-        },
-    }
-
-
 def pulumi(stack: str, *steps: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
     return {
         "steps": [
@@ -92,10 +64,6 @@ def pulumi(stack: str, *steps: tuple[str, str, dict[str, Any]]) -> dict[str, Any
             for kind, name, inputs in steps
         ]
     }
-
-
-def statuses(report: ScanReport, rule_id: str) -> dict[str, Status]:
-    return {e.resource_uid: e.status for e in report.evaluations if e.rule_id == rule_id}
 
 
 def messages(report: ScanReport, rule_id: str) -> list[str]:

@@ -252,3 +252,19 @@ def test_a_cross_resource_rule_judges_a_resource_whose_planned_body_is_empty(tmp
     request = ScanRequest(targets=(str(tmp_path),), config=Config(), today=TODAY, cwd=tmp_path)
     report = scan(request, [Rule(meta, check, "", "tests")])
     assert [(e.rule_id, e.status) for e in report.evaluations] == [("backup.test-empty", Status.PASS)]
+
+
+def test_a_big_plan_gives_the_same_report_with_workers(tmp_path: Path) -> None:
+    from govscan.scanner.engine import PARALLEL_MIN_RESOURCES
+
+    changes = [
+        change(f"aws_s3_bucket.b{i}", "aws_s3_bucket", ["delete" if i % 7 == 0 else "update"], {"bucket": f"b{i}"})
+        for i in range(PARALLEL_MIN_RESOURCES)
+    ]
+    (tmp_path / "plan.json").write_text(plan(*changes))
+    one, two = (
+        scan(ScanRequest(targets=(str(tmp_path),), config=Config(), today=TODAY, cwd=tmp_path, jobs=jobs))
+        for jobs in (1, 2)
+    )
+    assert len([f for f in one.findings if f.rule_id == "release.destructive-change"]) == 572
+    assert one.findings == two.findings and one.evaluations == two.evaluations
