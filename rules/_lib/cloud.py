@@ -116,3 +116,16 @@ def tag(resource: Resource, *names: str) -> str | None:
         if value:
             return value
     return None
+
+
+def integer(value: Any) -> int | None:
+    """An int from a number or a numeric string; None for anything else (booleans included)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None

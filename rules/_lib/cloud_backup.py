@@ -23,6 +23,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from govscan.rules._lib.cloud import action, config_address, get, pointer
+from govscan.rules._lib.cloud import integer as integer  # shared by the backup rules
 from govscan.scanner.context import Context
 from govscan.scanner.model import Action, Platform, Resource, Tier
 
@@ -108,18 +109,6 @@ def is_set(resource: Resource, key: str) -> bool:
         return True
     value = resource.body.get(key)
     return value not in (None, "", [], {})
-
-
-def as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 def is_true(value: Any) -> bool:

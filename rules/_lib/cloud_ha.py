@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from govscan.rules._lib.cloud import action, get, is_sensitive, pointer
+from govscan.rules._lib.cloud import integer as integer  # shared by the ha rules
 from govscan.scanner.model import Action, Resource, Tier, UnknownValue
 
 Path = tuple[str | int, ...]
@@ -74,19 +75,6 @@ def first_set(resource: Resource, *spellings: tuple[str, ...]) -> tuple[Any, str
     if unknown is not None:
         raise UnknownValue(unknown)
     return None, pointer(*spellings[0])
-
-
-def integer(value: Any) -> int | None:
-    """An int from a number or a numeric string; None for anything else (booleans included)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 def distinct_count(values: Any) -> int:

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from govscan.rules._lib.cloud import CLOUD
-from govscan.rules._lib.cloud_backup import as_int, default_min_days, display_name, each, find, live, min_days, where
+from govscan.rules._lib.cloud_backup import default_min_days, display_name, each, find, integer, live, min_days, where
 from govscan.scanner.context import Context
 from govscan.scanner.model import TIER, Resource, RuleMeta, Severity, Violation, enforcement_table
 
@@ -59,7 +59,7 @@ def check(resource: Resource, ctx: Context, options: Options) -> Iterator[Violat
         label, _ = find(resource, *rule, "rule_name")
         label = label or "?"
         days, path = find(resource, *rule, "lifecycle", "delete_after")
-        if (kept := as_int(days)) is not None and kept < minimum:
+        if (kept := integer(days)) is not None and kept < minimum:
             yield Violation(
                 f'AWS Backup plan {display_name(resource)} rule "{label}" deletes recovery points after {kept} day(s) '
                 f"(lifecycle.delete_after); {tier.value} needs at least {minimum}",
@@ -67,7 +67,7 @@ def check(resource: Resource, ctx: Context, options: Options) -> Iterator[Violat
             )
         for copy in each(resource, "copy_action", "copy_actions", under=rule):
             days, path = find(resource, *copy, "lifecycle", "delete_after")
-            if (kept := as_int(days)) is not None and kept < minimum:
+            if (kept := integer(days)) is not None and kept < minimum:
                 target, _ = find(resource, *copy, "destination_vault_arn")
                 vault = target.rsplit(":", 1)[-1] if isinstance(target, str) else "its destination vault"
                 yield Violation(

@@ -37,12 +37,12 @@ from govscan.rules._lib.cloud_backup import (
     BUCKETS,
     BackupBuckets,
     Path,
-    as_int,
     bucket_name,
     configured_by,
     default_min_days,
     each,
     find,
+    integer,
     is_backup_bucket,
     live,
     min_days,
@@ -121,7 +121,7 @@ def _aws(holder: Resource, bucket: Resource, name: str, minimum: int, tier: str)
                 "" if separate else where(date_path),
             )
         days, days_path = find(holder, *rule, "expiration", "days")
-        if _too_soon(as_int(days), minimum):
+        if _too_soon(integer(days), minimum):
             yield Violation(
                 f'backup bucket "{name}": {whose} deletes objects after {days} day(s); {tier} keeps backups at '
                 f"least {minimum} days",
@@ -129,7 +129,7 @@ def _aws(holder: Resource, bucket: Resource, name: str, minimum: int, tier: str)
             )
         key = "noncurrent_days" if separate else "days"
         old, old_path = find(holder, *rule, "noncurrent_version_expiration", key)
-        if _too_soon(as_int(old), minimum):
+        if _too_soon(integer(old), minimum):
             yield Violation(
                 f'backup bucket "{name}": {whose} deletes overwritten versions after {old} day(s); {tier} keeps '
                 f"backups at least {minimum} days",
@@ -155,7 +155,7 @@ def _google(resource: Resource, name: str, minimum: int, tier: str) -> Generator
             continue
         for key, what in (("age", "objects"), ("days_since_noncurrent_time", "overwritten versions")):
             days, path = find(resource, *rule, "condition", key)
-            if _too_soon(as_int(days), minimum):
+            if _too_soon(integer(days), minimum):
                 yield Violation(
                     f'backup bucket "{name}": a lifecycle rule deletes {what} after {days} day(s) ({key}); {tier} '
                     f"keeps backups at least {minimum} days",

@@ -34,10 +34,10 @@ from govscan.rules._lib.cloud_backup import (
     BUCKETS,
     BackupBuckets,
     Path,
-    as_int,
     bucket_name,
     configured_by,
     find,
+    integer,
     is_backup_bucket,
     is_true,
     live,
@@ -78,7 +78,7 @@ def check(resource: Resource, ctx: Context, options: Options) -> Iterator[Violat
     name = bucket_name(resource)
     if resource.kind == "google_storage_bucket":
         period, path = find(resource, "retention_policy", "retention_period")
-        if not (as_int(period) or 0) > 0:
+        if not (integer(period) or 0) > 0:
             yield Violation(f'backup bucket "{name}" has no retention policy: its objects can be deleted', where(path))
         return
     for config in configured_by(resource, ctx, LOCK):
@@ -113,4 +113,4 @@ def _retains(resource: Resource, under: Path) -> bool:
     mode, _ = find(resource, *under, "rule", "default_retention", "mode")
     days, _ = find(resource, *under, "rule", "default_retention", "days")
     years, _ = find(resource, *under, "rule", "default_retention", "years")
-    return bool(mode) and ((as_int(days) or 0) > 0 or (as_int(years) or 0) > 0)
+    return bool(mode) and ((integer(days) or 0) > 0 or (integer(years) or 0) > 0)

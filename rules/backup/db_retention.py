@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from govscan.rules._lib.cloud import CLOUD
 from govscan.rules._lib.cloud_backup import (
     RDS_FAMILY,
-    as_int,
     default_min_days,
     display_name,
     find,
+    integer,
     is_set,
     is_true,
     min_days,
@@ -107,7 +107,7 @@ def _aws(resource: Resource, minimum: int, tier: str) -> Iterator[Violation | No
                 "",
             )
         return
-    days = as_int(value)
+    days = integer(value)
     if days is None:
         yield NotEvaluated(f"backup_retention_period {value!r} is not a number of days")
     elif days < minimum:
@@ -137,7 +137,7 @@ def _cloud_sql(
     count_value, count_path = find(
         resource, "settings", "backup_configuration", "backup_retention_settings", "retained_backups"
     )
-    count = CLOUD_SQL_DEFAULT_BACKUPS if count_value is None else as_int(count_value)
+    count = CLOUD_SQL_DEFAULT_BACKUPS if count_value is None else integer(count_value)
     if count is None:
         yield NotEvaluated(f"retained_backups {count_value!r} is not a number")
     elif count < minimum:
@@ -159,7 +159,7 @@ def _cloud_sql(
         )
         return
     logs_value, logs_path = find(resource, "settings", "backup_configuration", "transaction_log_retention_days")
-    logs = CLOUD_SQL_DEFAULT_LOG_DAYS if logs_value is None else as_int(logs_value)
+    logs = CLOUD_SQL_DEFAULT_LOG_DAYS if logs_value is None else integer(logs_value)
     if logs is not None and logs < min_log_days:
         yield Violation(
             f"{name} keeps transaction logs {logs} day(s) (transaction_log_retention_days): point-in-time recovery "
@@ -173,7 +173,7 @@ def _azure(resource: Resource, minimum: int, tier: str, strict: bool) -> Iterato
     if isinstance(mode, str) and mode.lower() == "replica":
         return
     value, path = find(resource, "backup_retention_days")
-    days = AZURE_DEFAULT_DAYS if value is None else as_int(value)
+    days = AZURE_DEFAULT_DAYS if value is None else integer(value)
     if days is None:
         yield NotEvaluated(f"backup_retention_days {value!r} is not a number of days")
     elif days < minimum:
