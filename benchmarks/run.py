@@ -770,8 +770,26 @@ def _load_warning(row: Row) -> str:
 HEADERS = ["Tool", "Input", "Wall (median)", "CPU (median)", "Peak MiB", "maxrss MiB", "Runs", "Output / note"]
 
 
+ROW_ORDER = [
+    "startup-version",
+    "startup-help",
+    "govscan",
+    "govscan-jobs1",
+    "bare",
+    "x10-govscan",
+    "x10-bare",
+    "plan",
+    "checkov",
+    "trivy",
+]
+
+
+def ordered(rows: list[Row]) -> list[Row]:
+    return sorted(rows, key=lambda r: ROW_ORDER.index(r.key) if r.key in ROW_ORDER else len(ROW_ORDER))
+
+
 def text_report(bench: Bench, goals: list[Goal]) -> str:
-    rows = [HEADERS] + [row_cells(r) for r in bench.rows]
+    rows = [HEADERS] + [row_cells(r) for r in ordered(bench.rows)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADERS))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -790,13 +808,14 @@ def markdown_report(bench: Bench, goals: list[Goal], meta: dict[str, Any]) -> st
     m, g = meta["machine"], meta["git"]
     tools = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
     if meta["args"]["ref"]:
-        measured = f"govscan {meta['args']['ref']} ({meta['args']['govscan']})"
+        measured = f"govscan {meta['args']['ref']}"
     else:
         measured = f"the working tree at commit `{g['commit'][:12]}` ({g['subject']})" + (
             f" with {g['modified_files']} locally modified tracked files" if g["modified_files"] else ""
         )
     lines = [
-        f"Measured {meta['started']}: {measured}.",
+        f"Measured {meta['started']}: {measured}."
+        + (" **Interrupted: partial results.**" if meta.get("interrupted") else ""),
         f"Machine: {m['usable_cores']} cores ({m['cpu_model']}), {m['memory_gib']} GiB, Linux {m['kernel']}, "
         f"Python {m['python']}, PyYAML {m['pyyaml']}. Tools: {tools}.",
         f"Runs: {meta['args']['repeat']} timed per govscan/bare row ({meta['args']['warmup']} warm-up), "
@@ -806,7 +825,7 @@ def markdown_report(bench: Bench, goals: list[Goal], meta: dict[str, Any]) -> st
         _md_row(HEADERS),
         _md_row(["---"] * len(HEADERS)),
     ]
-    lines += [_md_row(row_cells(r)) for r in bench.rows]
+    lines += [_md_row(row_cells(r)) for r in ordered(bench.rows)]
     lines += ["", _md_row(["Goal", "Target", "Measured", "Result"]), _md_row(["---"] * 4)]
     lines += [
         _md_row([x.name, x.target, x.measured, f"**{x.result}**" if x.result == "FAIL" else x.result]) for x in goals
@@ -933,11 +952,38 @@ def _main(args: argparse.Namespace, workdir: Path) -> int:
     log(f"workdir {workdir}; corpus {corpus_label}; sections {', '.join(sorted(sections))}")
 
     def save() -> None:
+        """Write what is known so far, so that an interrupted run still leaves its results."""
+        goals = evaluate(bench)
         if args.json:
-            data = {**meta, "rows": [r.as_json() for r in bench.rows], "goals": [asdict(g) for g in evaluate(bench)]}
+            data = {**meta, "rows": [r.as_json() for r in ordered(bench.rows)], "goals": [asdict(g) for g in goals]}
             data.update(bench.extra)
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(data, indent=2) + "\n")
+        if args.markdown:
+            args.markdown.parent.mkdir(parents=True, exist_ok=True)
+            args.markdown.write_text(markdown_report(bench, goals, meta))
+
+    try:
+        _run_sections(args, bench, meta, workdir, save)
+    except (KeyboardInterrupt, SystemExit):
+        meta["interrupted"] = True
+        save()
+        log("interrupted: partial results written")
+        raise
+    goals = evaluate(bench)
+    save()
+    print(text_report(bench, goals))
+    for path in (args.markdown, args.json):
+        if path:
+            log(f"wrote {path}")
+    return 1 if any(r.status == "failed" for r in bench.rows) else 0
+
+
+def _run_sections(args: argparse.Namespace, bench: Bench, meta: dict[str, Any], workdir: Path, save: Any) -> None:
+    gov, corpus, sections = args.govscan, args.corpus, args.sections
+    corpus_label = describe(corpus)
+    checkov = shutil.which("checkov")
+    trivy = find_trivy()
 
     gov_ok = (0, 1)  # 1 = findings blocked the gate: a normal, complete scan
 
@@ -988,26 +1034,6 @@ def _main(args: argparse.Namespace, workdir: Path) -> int:
             args.repeat,
             (0,),
             warmup=args.warmup,
-            summarise="bare",
-        )
-        save()
-
-    if "x10" in sections:
-        x10 = make_x10(corpus, workdir / "x10")
-        x10_label = describe(x10, f"{corpus.name} x10")
-        bench.time_row(
-            Row("x10-govscan", "govscan x10", x10_label),
-            govscan_scan(x10),
-            args.x10_repeat,
-            gov_ok,
-            summarise="govscan",
-        )
-        save()
-        bench.time_row(
-            Row("x10-bare", "bare libyaml parse x10", x10_label),
-            bare_parse(x10),
-            args.x10_repeat,
-            (0,),
             summarise="bare",
         )
         save()
@@ -1083,16 +1109,25 @@ def _main(args: argparse.Namespace, workdir: Path) -> int:
             )
         save()
 
-    goals = evaluate(bench)
-    save()
-    print(text_report(bench, goals))
-    if args.markdown:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(markdown_report(bench, goals, meta))
-        log(f"wrote {args.markdown}")
-    if args.json:
-        log(f"wrote {args.json}")
-    return 1 if any(r.status == "failed" for r in bench.rows) else 0
+    if "x10" in sections:
+        x10 = make_x10(corpus, workdir / "x10")
+        x10_label = describe(x10, f"{corpus.name} x10")
+        bench.time_row(
+            Row("x10-govscan", "govscan x10", x10_label),
+            govscan_scan(x10),
+            args.x10_repeat,
+            gov_ok,
+            summarise="govscan",
+        )
+        save()
+        bench.time_row(
+            Row("x10-bare", "bare libyaml parse x10", x10_label),
+            bare_parse(x10),
+            args.x10_repeat,
+            (0,),
+            summarise="bare",
+        )
+        save()
 
 
 if __name__ == "__main__":
