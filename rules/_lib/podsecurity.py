@@ -162,3 +162,21 @@ def profile_type_violations(view: PodView, field: str, advice: str) -> Iterator[
                 f"{container.label} sets securityContext.{field}.type {value}; {advice}",
                 field_pointer(container, field, "type"),
             )
+
+
+def boolean_field_violations(resource: Resource, ctx: Any, field: str, wanted: bool) -> Iterator[Violation]:
+    """One Violation per Linux container whose securityContext `field` is not `wanted` (unset counts:
+    Kubernetes defaults it to the opposite)."""
+    view = pod_view(resource, ctx)
+    if view is None or view.windows:
+        return
+    wanted_text = "true" if wanted else "false"
+    for container in view.containers:
+        value = own(container, field)
+        if value is wanted:
+            continue
+        said = f"is unset (defaults to {'false' if wanted else 'true'})" if value is None else f"is {shown(value)}"
+        yield Violation(
+            f"{container.label}: securityContext.{field} {said}; set it to {wanted_text}",
+            field_pointer(container, field),
+        )

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from govscan.rules._lib.podsecurity import field_pointer, own, pod_view, shown
+from govscan.rules._lib.podsecurity import boolean_field_violations
 from govscan.rules._lib.workloads import WORKLOADS
 from govscan.scanner.context import Context
 from govscan.scanner.model import Resource, RuleMeta, Severity, Violation, enforcement_table
@@ -50,15 +50,4 @@ RULE = RuleMeta(
 
 
 def check(resource: Resource, ctx: Context, options: Options) -> Iterator[Violation]:
-    view = pod_view(resource, ctx)
-    if view is None or view.windows:
-        return
-    for container in view.containers:
-        value = own(container, "allowPrivilegeEscalation")
-        if value is False:
-            continue
-        said = "is unset (defaults to true)" if value is None else f"is {shown(value)}"
-        yield Violation(
-            f"{container.label}: securityContext.allowPrivilegeEscalation {said}; set it to false",
-            field_pointer(container, "allowPrivilegeEscalation"),
-        )
+    yield from boolean_field_violations(resource, ctx, "allowPrivilegeEscalation", wanted=False)

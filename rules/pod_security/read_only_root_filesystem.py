@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from govscan.rules._lib.podsecurity import field_pointer, own, pod_view, shown
+from govscan.rules._lib.podsecurity import boolean_field_violations
 from govscan.rules._lib.workloads import WORKLOADS
 from govscan.scanner.context import Context
 from govscan.scanner.model import Resource, RuleMeta, Severity, Violation, enforcement_table
@@ -47,15 +47,4 @@ RULE = RuleMeta(
 
 
 def check(resource: Resource, ctx: Context, options: Options) -> Iterator[Violation]:
-    view = pod_view(resource, ctx)
-    if view is None or view.windows:
-        return
-    for container in view.containers:
-        value = own(container, "readOnlyRootFilesystem")
-        if value is True:
-            continue
-        said = "is unset (defaults to false)" if value is None else f"is {shown(value)}"
-        yield Violation(
-            f"{container.label}: securityContext.readOnlyRootFilesystem {said}; set it to true",
-            field_pointer(container, "readOnlyRootFilesystem"),
-        )
+    yield from boolean_field_violations(resource, ctx, "readOnlyRootFilesystem", wanted=True)
