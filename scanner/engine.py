@@ -314,9 +314,10 @@ class FilePass:
         memo: dict[int, Mapping[str, Position]] = {}
         batch.outcomes = self.local_outcomes(loaded.resources)
         for i, resource in enumerate(loaded.resources):
-            if self.deferred.applicable(resource):
+            subject = bool(self.deferred.applicable(resource))
+            if subject:
                 batch.subjects.append(i)
-            batch.resources.append(self._keep(resource, memo))
+            batch.resources.append(self._keep(resource, subject, memo))
         return batch
 
     def local_outcomes(self, resources: list[Resource], start: int = 0, end: int | None = None) -> list[_Outcome]:
@@ -330,9 +331,9 @@ class FilePass:
                 outcomes.append(run_rule(rule, resource, i, self.views[rule.id], self.options[rule.id]))
         return outcomes
 
-    def _keep(self, resource: Resource, memo: dict[int, Mapping[str, Position]]) -> Resource:
+    def _keep(self, resource: Resource, subject: bool, memo: dict[int, Mapping[str, Position]]) -> Resource:
         """The resource as pass 2 needs it: whole for deferred rules, without positions in the index, else a shell."""
-        if self.deferred.applicable(resource):
+        if subject:
             positions = k8s.packed(resource.source.positions, memo)
             return dataclasses.replace(resource, source=dataclasses.replace(resource.source, positions=positions))
         if resource.platform is not Platform.K8S:  # plan positions are looked up lazily: nothing to let go
