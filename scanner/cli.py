@@ -7,12 +7,15 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from govscan.scanner.errors import GovscanError, UsageError
 from govscan.scanner.version import __version__
+
+if TYPE_CHECKING:
+    from govscan.scanner.model import ScanReport
 
 app = typer.Typer(
     name="govscan",
@@ -57,6 +60,42 @@ def _parse_size(text: str) -> int:
 
 def _is_ci() -> bool:
     return bool(os.environ.get("CI")) or bool(os.environ.get("GITHUB_ACTIONS")) or bool(os.environ.get("GITLAB_CI"))
+
+
+def check_formats(formats: list[str], outputs: list[Path]) -> list[str]:
+    """The --format/--output pairs of any reporting command, validated before any work starts."""
+    from govscan import reporters
+
+    chosen = list(formats) or ["table"]
+    for name in chosen:
+        if name not in reporters.FORMATS:
+            raise UsageError(f"unknown format {name!r}; choose one of: {', '.join(reporters.FORMATS)}")
+    if len(outputs) > len(chosen):
+        raise UsageError("more --output paths than --format options; pair each --output with a --format")
+    if len(chosen) - len(outputs) > 1:
+        raise UsageError("only one format can go to stdout; give --output PATH for the others")
+    return chosen
+
+
+def write_reports(report: ScanReport, formats: list[str], outputs: list[Path], color: bool | None) -> None:
+    """Write each format to its paired --output (or stdout); reports are written before any exit."""
+    from govscan import reporters
+
+    use_color = sys.stdout.isatty() and not os.environ.get("NO_COLOR") if color is None else color
+    for index, name in enumerate(formats):
+        target = outputs[index] if index < len(outputs) else None
+        to_stdout = target is None or str(target) == "-"
+        pieces = reporters.chunks(name, report, color=bool(use_color and to_stdout))
+        if to_stdout:
+            sys.stdout.writelines(pieces)
+        else:
+            assert target is not None
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with target.open("w", encoding="utf-8") as stream:
+                    stream.writelines(pieces)
+            except OSError as exc:
+                _fail(f"{target}: cannot write report: {exc.strerror or exc}")
 
 
 @app.command()
@@ -135,7 +174,6 @@ def scan(
       helm template erp ./chart | govscan scan - --format sarif -o govscan.sarif\n
       govscan scan overlays/ -f table -f junit -o - -o junit.xml
     """
-    from govscan import reporters
     from govscan.scanner import progress
     from govscan.scanner.config import find_config, load_config
     from govscan.scanner.engine import ScanRequest
@@ -143,14 +181,7 @@ def scan(
     from govscan.scanner.model import Enforcement, Tier
 
     try:
-        formats = list(format) or ["table"]
-        for name in formats:
-            if name not in reporters.FORMATS:
-                raise UsageError(f"unknown format {name!r}; choose one of: {', '.join(reporters.FORMATS)}")
-        if len(output) > len(formats):
-            raise UsageError("more --output paths than --format options; pair each --output with a --format")
-        if len(formats) - len(output) > 1:
-            raise UsageError("only one format can go to stdout; give --output PATH for the others")
+        formats = check_formats(format, output)
         try:
             tier_value = Tier.parse(tier) if tier else None
         except ValueError:
@@ -196,21 +227,7 @@ def scan(
     except GovscanError as exc:
         _fail(str(exc), exc.exit_code)
 
-    use_color = sys.stdout.isatty() and not os.environ.get("NO_COLOR") if color is None else color
-    for index, name in enumerate(formats):
-        target = output[index] if index < len(output) else None
-        to_stdout = target is None or str(target) == "-"
-        pieces = reporters.chunks(name, report, color=bool(use_color and to_stdout))
-        if to_stdout:
-            sys.stdout.writelines(pieces)
-        else:
-            assert target is not None
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with target.open("w", encoding="utf-8") as stream:
-                    stream.writelines(pieces)
-            except OSError as exc:
-                _fail(f"{target}: cannot write report: {exc.strerror or exc}")
+    write_reports(report, formats, output, color)
     gate = report.gate
     if gate.exit_code == 2:
         typer.echo(f"govscan: error: {gate.reason}", err=True)
