@@ -67,35 +67,51 @@ def discover(targets: list[str], cwd: Path | None = None) -> tuple[list[InputFil
                     "pass a file, a directory of manifests, or - for stdin"
                 )
         else:
-            found = [path]
-        for file in found:
-            key = str(file.resolve())
+            found = [(path, path.resolve())]
+        for file, real in found:
+            key = str(real)
             if key not in seen:
                 seen.add(key)
-                files.append(InputFile(display_path(file, cwd), file, named=file is path))
+                files.append(InputFile(_shown(real, path if file is path else file, cwd), file, named=file is path))
     return files, errors
 
 
-def _walk(root: Path, cwd: Path) -> tuple[list[Path], list[InputError]]:
+def _shown(real: Path, path: Path, cwd: Path) -> str:
+    """display_path() for a path whose resolved form is already known."""
+    try:
+        return real.relative_to(cwd).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _walk(root: Path, cwd: Path) -> tuple[list[tuple[Path, Path]], list[InputError]]:
+    """Manifest files under root as (path, resolved path), in a stable pre-order: each directory's files
+    by name, then its subdirectories by name. Symlinked directories are not entered; a symlinked file
+    must resolve inside the tree. Paths under a resolved directory reached without symlinks are
+    resolved already, so only symlinks cost a resolve()."""
     real_root = root.resolve()
-    found: list[Path] = []
+    found: list[tuple[Path, Path]] = []
     errors: list[InputError] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        here = Path(dirpath)
-        kept = []
-        for d in sorted(dirnames):
-            if d in SKIPPED_DIRECTORIES:
-                continue
-            if (here / d).is_symlink():
-                errors.append(InputError(display_path(here / d, cwd), "symlinked directory not followed"))
-                continue
-            kept.append(d)
-        dirnames[:] = kept
-        for name in sorted(filenames):
-            if not name.endswith(MANIFEST_SUFFIXES):
-                continue
+    pending = [(root, real_root)]
+    while pending:
+        here, real_here = pending.pop()
+        try:
+            with os.scandir(here) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            errors.append(InputError(display_path(here, cwd), f"cannot list directory: {exc.strerror or exc}"))
+            continue
+        subdirectories = []
+        for entry in entries:
+            name = entry.name
             path = here / name
-            if path.is_symlink():
+            if entry.is_symlink():
+                if entry.is_dir():
+                    if name not in SKIPPED_DIRECTORIES:
+                        errors.append(InputError(display_path(path, cwd), "symlinked directory not followed"))
+                    continue
+                if not name.endswith(MANIFEST_SUFFIXES):
+                    continue
                 try:
                     resolved = path.resolve(strict=True)
                 except (OSError, RuntimeError):
@@ -104,7 +120,13 @@ def _walk(root: Path, cwd: Path) -> tuple[list[Path], list[InputError]]:
                 if not resolved.is_relative_to(real_root):
                     errors.append(InputError(display_path(path, cwd), "symlink points outside the scanned tree"))
                     continue
-            found.append(path)
+                found.append((path, resolved))
+            elif entry.is_dir(follow_symlinks=False):
+                if name not in SKIPPED_DIRECTORIES:
+                    subdirectories.append((path, real_here / name))
+            elif name.endswith(MANIFEST_SUFFIXES):
+                found.append((path, real_here / name))
+        pending.extend(reversed(subdirectories))
     return found, errors
 
 
