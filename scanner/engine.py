@@ -11,6 +11,7 @@ import datetime as dt
 import gc
 import hashlib
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -399,23 +400,92 @@ def _worker_start(file_pass: FilePass) -> None:
     gc.disable()  # short-lived and acyclic: collection passes would only re-walk parsed bodies
 
 
-def _worker_run(file: inputs.InputFile) -> _Batch:
+def _worker_run(task: list[tuple[int, inputs.InputFile]]) -> list[tuple[int, _Batch]]:
     assert _WORKER is not None
-    return _WORKER(file)
+    return [(number, _WORKER(file)) for number, file in task]
 
 
-def stream_batches(file_pass: FilePass, files: list[inputs.InputFile], jobs: int) -> Iterator[_Batch]:
-    """Batches in file order; with jobs > 1, worker processes parse while this one collects."""
+TASK_BYTES = 256 * 1024
+"""Small files travel to workers in groups of about this many bytes; a larger file goes alone."""
+
+
+def _tasks(files: list[inputs.InputFile]) -> list[list[tuple[int, inputs.InputFile]]]:
+    """Files grouped into worker tasks, largest first, so that no big file is left for the end while
+    the other workers idle (longest-processing-time-first scheduling)."""
+    sizes = []
+    for number, file in enumerate(files):
+        try:
+            size = os.stat(file.path).st_size if file.path is not None else 0
+        except OSError:
+            size = 0  # the worker reports the problem when it reads the file
+        sizes.append((size, number))
+    sizes.sort(key=lambda pair: (-pair[0], pair[1]))
+    tasks: list[list[tuple[int, inputs.InputFile]]] = []
+    group: list[tuple[int, inputs.InputFile]] = []
+    weight = 0
+    for size, number in sizes:
+        if group and weight + size > TASK_BYTES:
+            tasks.append(group)
+            group, weight = [], 0
+        group.append((number, files[number]))
+        weight += size
+    if group:
+        tasks.append(group)
+    return tasks
+
+
+def stream_batches(file_pass: FilePass, files: list[inputs.InputFile], jobs: int) -> Iterator[tuple[int, _Batch]]:
+    """(file number, batch) as each file is done; with jobs > 1, worker processes parse while this one
+    collects, in an order that keeps every worker busy (callers put batches back in file order)."""
     if jobs <= 1 or len(files) < PARALLEL_MIN_FILES or any(f.path is None for f in files):
-        for file in files:
-            yield file_pass(file)
+        for number, file in enumerate(files):
+            yield number, file_pass(file)
         return
     method = "fork" if sys.platform == "linux" else "spawn"
     with multiprocessing.get_context(method).Pool(jobs, _worker_start, (file_pass,)) as pool:
-        yield from pool.imap(_worker_run, files, chunksize=4)
+        for done in pool.imap_unordered(_worker_run, _tasks(files)):
+            yield from done
 
 
 # --- pass 2: tiers, the index, cross-resource rules, judgement ---------------------------------------
+
+PARALLEL_MIN_SUBJECTS = 2000
+"""Below this many subjects of cross-resource rules, forking workers costs more than it saves."""
+
+
+class _Judging:
+    """What the cross-resource rules need in pass 2; forked workers inherit it to share the subjects."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        batches: list[_Batch],
+        file_pass: FilePass,
+        tier_of: Callable[[Resource], Tier],
+        views: Mapping[str, Context],
+    ) -> None:
+        self.engine, self.batches, self.file_pass, self.tier_of, self.views = engine, batches, file_pass, tier_of, views
+        self.subjects = [(b, i) for b, batch in enumerate(batches) for i in batch.subjects]
+
+    def run(self, start: int, end: int) -> list[tuple[int, _Outcome]]:
+        done = []
+        options = self.file_pass.options
+        for b, i in self.subjects[start:end]:
+            resource = self.batches[b].resources[i]
+            tier = self.tier_of(resource)
+            for rule in self.file_pass.deferred.applicable(resource):
+                if self.engine._enforcement_for(rule.meta, tier) is Enforcement.OFF:
+                    continue
+                done.append((b, run_rule(rule, resource, i, self.views[rule.id], options[rule.id])))
+        return done
+
+
+_JUDGING: _Judging | None = None
+
+
+def _judge_span(span: tuple[int, int]) -> list[tuple[int, _Outcome]]:
+    assert _JUDGING is not None
+    return _JUDGING.run(*span)
 
 
 class Engine:
@@ -443,14 +513,15 @@ class Engine:
             request.cwd,
             request.jobs,
         )
-        batches: list[_Batch] = [_Batch(errors=problems)]
+        in_order: list[_Batch | None] = [None] * len(files)
         collecting = gc.isenabled()
         gc.disable()  # what is kept is acyclic; collector passes over it cost more than parsing
         try:
-            for done, batch in enumerate(stream_batches(file_pass, files, request.jobs), start=1):
+            for done, (number, batch) in enumerate(stream_batches(file_pass, files, request.jobs), start=1):
                 if request.progress is not None:
                     request.progress(done, len(files))
-                batches.append(batch)
+                in_order[number] = batch
+            batches = [_Batch(errors=problems)] + [b for b in in_order if b is not None]
             return self.judge(batches, file_pass, len(files))
         finally:
             if collecting:
@@ -468,9 +539,9 @@ class Engine:
         waivers = WaiverBook(config, self.request.today)
         default_tier = self.request.tier or config.default_tier
         views = {r.id: ctx.for_rule(r.id, r.meta.needs) for r in self.rules if r.meta.needs}
-        options = file_pass.options
+        deferred = self._deferred_outcomes(_Judging(self, batches, file_pass, resolver.tier_of, views))
 
-        for batch in batches:
+        for batch, later in zip(batches, deferred, strict=True):
             for error in batch.errors:
                 self._tool_finding(INPUT_ERROR, error, default_tier)
             for position, violation, location in batch.duplicates:
@@ -481,14 +552,9 @@ class Engine:
             for outcome in batch.outcomes:
                 resource = batch.resources[outcome.resource]
                 self._settle(outcome, resource, resolver.tier_of(resource), waivers)
-            for i in batch.subjects:
-                resource = batch.resources[i]
-                tier = resolver.tier_of(resource)
-                for rule in file_pass.deferred.applicable(resource):
-                    if self._enforcement_for(rule.meta, tier) is Enforcement.OFF:
-                        continue
-                    outcome = run_rule(rule, resource, i, views[rule.id], options[rule.id])
-                    self._settle(outcome, resource, tier, waivers)
+            for outcome in later:
+                resource = batch.resources[outcome.resource]
+                self._settle(outcome, resource, resolver.tier_of(resource), waivers)
 
         for problem in waivers.problems():
             resource = problem.resource
@@ -524,6 +590,27 @@ class Engine:
             skipped=tuple(s for b in batches for s in b.skipped),
             targets=tuple(self.request.targets),
         )
+
+    def _deferred_outcomes(self, judging: _Judging) -> list[list[_Outcome]]:
+        """The cross-resource rules over every subject, per batch, in subject order; with jobs > 1 and
+        enough subjects, forked workers share the subjects (they inherit the index, never pickled)."""
+        global _JUDGING
+        count = len(judging.subjects)
+        if self.request.jobs > 1 and count >= PARALLEL_MIN_SUBJECTS and _may_fork():
+            _JUDGING = judging
+            try:
+                step = -(-count // (self.request.jobs * 4))
+                spans = [(start, min(start + step, count)) for start in range(0, count, step)]
+                with multiprocessing.get_context("fork").Pool(self.request.jobs) as pool:
+                    done = [o for part in pool.map(_judge_span, spans) for o in part]
+            finally:
+                _JUDGING = None
+        else:
+            done = judging.run(0, count)
+        per_batch: list[list[_Outcome]] = [[] for _ in judging.batches]
+        for batch_number, outcome in done:
+            per_batch[batch_number].append(outcome)
+        return per_batch
 
     def _enforcement_for(self, meta: RuleMeta, tier: Tier) -> Enforcement:
         key = (meta.id, tier)
