@@ -94,8 +94,12 @@ def _field(mapping: Mapping[str, Any], name: str) -> Any:
     """`NotAction` as IAM spells it, or as a Pulumi preview hands over an object policy (`not_action`)."""
     if name in mapping:
         return mapping[name]
-    snake = re.sub(r"(?<=[a-z])([A-Z])", r"_\1", name).lower()
-    return mapping.get(snake)
+    return mapping.get(_snake(name))
+
+
+@lru_cache(maxsize=64)
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z])([A-Z])", r"_\1", name).lower()
 
 
 def statements(document: Mapping[str, Any]) -> list[Statement]:

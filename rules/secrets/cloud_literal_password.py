@@ -116,13 +116,16 @@ def _strings(
     (ECS and CodeBuild environments, Beanstalk settings). A path is built only for those: a plan's
     bodies hold hundreds of thousands of values."""
     stack: list[tuple[Any, Path, str]] = [(body, (), "")]
+    might_hold_credential, sensitive_name = detector.might_hold_credential, detector.sensitive_name
     while stack:
         node, at, label = stack.pop()
         mapping = isinstance(node, dict)
         for key, item in node.items() if mapping else enumerate(node):
             name = str(key) if mapping else label  # list items carry their list's name
             if isinstance(item, str):
-                if name not in ignored and _worth_judging(detector, ignored, name, item):
+                if name in ignored:
+                    continue
+                if item[:1] in "[{" or might_hold_credential(item) or sensitive_name(name):
                     yield (*at, name if mapping else key), name, item
             elif isinstance(item, dict | list):
                 stack.append((item, (*at, name if mapping else key), name))
@@ -132,18 +135,11 @@ def _strings(
                 yield (*at, "value"), pair_name, None
 
 
-def _worth_judging(detector: Detector, ignored: frozenset[str], name: str, value: str) -> bool:
-    return (
-        value[:1] in "[{"
-        or detector.might_hold_credential(value)
-        or (name not in ignored and detector.sensitive_name(name))
-    )
-
-
 def _judge(
     detector: Detector, ignored: frozenset[str], path: Path, name: str, value: str
 ) -> Iterator[tuple[Path, str, str]]:
-    if not _worth_judging(detector, ignored, name, value) or is_reference(value):
+    """`value` passed _strings' filter: a document, a credential hint or a sensitive name."""
+    if is_reference(value):
         return
     kind = detector.credential_format(value)
     if kind:

@@ -41,16 +41,27 @@ def action_of(actions: Any) -> Action:
         return Action.NO_OP
 
 
-def marked(tree: Any, pointer: str = "") -> Iterator[str]:
-    """Pointers of the `true` leaves of an after_unknown / after_sensitive tree."""
-    if tree is True:
-        yield pointer
-    elif isinstance(tree, dict):
-        for key, value in tree.items():
-            yield from marked(value, f"{pointer}/{escape_pointer_token(str(key))}")
-    elif isinstance(tree, list):
-        for i, value in enumerate(tree):
-            yield from marked(value, f"{pointer}/{i}")
+def marked(tree: Any, pointer: str = "") -> list[str]:
+    """Pointers of the `true` leaves of an after_unknown / after_sensitive tree. Iterative, and a
+    pointer is built only on the way to a `true`: most leaves of these trees are `false`."""
+    found: list[str] = []
+    stack = [(tree, pointer)]
+    while stack:
+        node, at = stack.pop()
+        if node is True:
+            found.append(at)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if value is True or (value and isinstance(value, dict | list)):
+                    token = str(key)
+                    if "~" in token or "/" in token:
+                        token = escape_pointer_token(token)
+                    stack.append((value, f"{at}/{token}"))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                if value is True or (value and isinstance(value, dict | list)):
+                    stack.append((value, f"{at}/{i}"))
+    return found
 
 
 def tags_of(body: Mapping[str, Any]) -> dict[str, str]:
