@@ -56,6 +56,7 @@ from govscan.scanner.model import (
     pointer_join,
 )
 from govscan.scanner.registry import builtin_rules
+from govscan.scanner.shard import Shard
 from govscan.scanner.tiers import GOVSCAN_PREFIX, TierResolver
 from govscan.scanner.version import __version__
 from govscan.scanner.waivers import WaiverBook
@@ -120,6 +121,10 @@ class ScanRequest:
     """The Terraform workspace the plans were made in; its name can decide the tier (`prod`)."""
     tf_root: Path | None = None
     """Terraform source directory: findings on plan resources point at their .tf blocks."""
+    shard: Shard | None = None
+    """Judge only the files this shard owns (--shard i/n); the others are read for cross-resource context."""
+    context: tuple[str, ...] = ()
+    """Paths read only so cross-resource rules and tiers see them (--context); never judged or reported."""
 
 
 PARALLEL_MIN_FILES = 32
@@ -157,7 +162,7 @@ def fingerprint(rule_id: str, uid: str, pointer: str) -> str:
     return hashlib.sha256(f"{rule_id}\x1f{uid}\x1f{pointer}".encode()).hexdigest()[:20]
 
 
-def resource_ref(resource: Resource) -> ResourceRef:
+def resource_ref(resource: Resource, target: str = "") -> ResourceRef:
     line, _ = resource.source.locate("")
     return ResourceRef(
         uid=resource.uid,
@@ -168,6 +173,7 @@ def resource_ref(resource: Resource) -> ResourceRef:
         api_version=resource.api_version,
         path=resource.source.display_path,
         line=_template_line(resource, line),
+        target=target,
     )
 
 
@@ -211,6 +217,9 @@ class _Batch:
     """Resources kept whole because rules that need the index judge them after the last file."""
     skipped: list[Skipped] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    context: bool = False
+    """Read only for cross-resource context (another shard's file, or --context): its resources are
+    index entries, never judged or counted."""
 
 
 class _Dispatch:
@@ -300,12 +309,19 @@ class FilePass:
         try:
             text = inputs.read_text(file, self.max_bytes)
         except InputError as exc:
-            return _Batch(errors=[exc])
+            return _Batch(errors=[exc]) if file.judged else _Batch(context=True)
         origin = Origin.STDIN if file.path is None else Origin.FILE
         if self.tf_root is not None and self._tf_source is None and text.lstrip()[:1] == "{":
             self._tf_source = TerraformSource(self.tf_root, (self.cwd or Path.cwd()).resolve())
         loaded = content.load(text, file.display, origin, file.named, self._tf_source)
-        batch = _Batch(skipped=loaded.skipped, errors=loaded.errors)
+        if not file.judged:  # the index needs its resources; the shard that owns the file judges them
+            return _Batch(
+                resources=[self._keep(r, False, {}) for r in loaded.resources if self.in_index(r)], context=True
+            )
+        skipped = (
+            [dataclasses.replace(s, target=file.target) for s in loaded.skipped] if file.target else loaded.skipped
+        )
+        batch = _Batch(skipped=skipped, errors=loaded.errors)
         position = {id(r): i for i, r in enumerate(loaded.resources)}
         for dup in loaded.duplicates:
             key = dup.pointer.rsplit("/", 1)[-1]
@@ -499,10 +515,11 @@ class Engine:
         self.findings: list[Finding] = []
         self.evaluations: list[Evaluation] = []
         self._enforcement: dict[tuple[str, Tier], Enforcement] = {}
+        self._file_targets: dict[str, str] = {}
 
     def run(self) -> ScanReport:
         request = self.request
-        files, problems = inputs.discover(list(request.targets), request.cwd)
+        files, problems = self.discover()
         file_pass = FilePass(
             self.rules,
             self.config,
@@ -522,10 +539,28 @@ class Engine:
                     request.progress(done, len(files))
                 in_order[number] = batch
             batches = [_Batch(errors=problems)] + [b for b in in_order if b is not None]
-            return self.judge(batches, file_pass, len(files))
+            return self.judge(batches, file_pass, sum(1 for f in files if f.judged))
         finally:
             if collecting:
                 gc.enable()
+
+    def discover(self) -> tuple[list[inputs.InputFile], list[InputError]]:
+        """The files to read, in a stable order: judged ones, and those read only for context."""
+        request = self.request
+        files, problems = inputs.discover(list(request.targets), request.cwd)
+        shard = request.shard
+        if shard is not None:
+            files = [f if shard.owns(f.display) else dataclasses.replace(f, judged=False) for f in files]
+            problems = [p for p in problems if shard.owns(p.path)]
+        if request.context:
+            extra, _ = inputs.discover(list(request.context), request.cwd)  # the owners report broken files
+            seen = {f.display for f in files}
+            files += [dataclasses.replace(f, judged=False) for f in extra if f.display not in seen]
+        self._file_targets = {f.display: f.target for f in files if f.judged}
+        return files, problems
+
+    def _target_of(self, resource: Resource) -> str:
+        return self._file_targets.get(resource.source.path, "")
 
     def judge(self, batches: list[_Batch], file_pass: FilePass, files: int) -> ScanReport:
         config = self.config
@@ -542,6 +577,8 @@ class Engine:
         deferred = self._deferred_outcomes(_Judging(self, batches, file_pass, resolver.tier_of, views))
 
         for batch, later in zip(batches, deferred, strict=True):
+            if batch.context:
+                continue
             for error in batch.errors:
                 self._tool_finding(INPUT_ERROR, error, default_tier)
             for position, violation, location in batch.duplicates:
@@ -569,26 +606,29 @@ class Engine:
                 None,
             )
 
-        findings = _unique_fingerprints(self.findings)
+        # a shard leaves twins (one resource in two files) alone: merge tells them apart over every file
+        findings = unique_fingerprints(self.findings) if self.request.shard is None else self.findings
         decision = gate_module.decide(
             findings,
             self.evaluations,
             fail_on=self.request.fail_on,
             soft_fail=self.request.soft_fail,
             fail_on_incomplete=self.request.fail_on_incomplete,
-            resources=len(resources),
+            resources=len(resources),  # context included: a shard that owns no file is not "nothing to scan"
         )
         rule_infos = [_info(r.meta, r.doc) for r in self.rules] + [_info(m, m.title) for m in TOOL_RULES]
+        shard = self.request.shard
         return ScanReport(
             tool_version=__version__,
             findings=tuple(sorted(findings, key=Finding.sort_key)),
-            evaluations=tuple(sorted(self.evaluations, key=lambda e: (e.rule_id, e.resource_uid))),
+            evaluations=tuple(sorted(self.evaluations, key=Evaluation.sort_key)),
             rules=tuple(sorted(rule_infos, key=lambda r: r.id)),
             gate=decision,
-            resources=len(resources),
+            resources=sum(len(b.resources) for b in batches if not b.context),
             files=files,
             skipped=tuple(s for b in batches for s in b.skipped),
             targets=tuple(self.request.targets),
+            shard=(shard.index, shard.count) if shard is not None else None,
         )
 
     def _deferred_outcomes(self, judging: _Judging) -> list[list[_Outcome]]:
@@ -625,21 +665,22 @@ class Engine:
         enforcement = self._enforcement_for(meta, tier)
         if enforcement is Enforcement.OFF:
             return
+        target = self._target_of(resource)
         if outcome.status is Status.ERROR:
-            self.evaluations.append(Evaluation(meta.id, resource.uid, Status.ERROR, tier, outcome.reason))
+            self.evaluations.append(Evaluation(meta.id, resource.uid, Status.ERROR, tier, outcome.reason, target))
             violation = Violation(outcome.reason)
             rule_error = config_enforcement(self.config, RULE_ERROR, tier)
             self._emit(RULE_ERROR, resource, tier, rule_error, violation, location_of(resource, ""), waivers)
             return
         if outcome.status is not Status.FAIL:
-            self.evaluations.append(Evaluation(meta.id, resource.uid, outcome.status, tier, outcome.reason))
+            self.evaluations.append(Evaluation(meta.id, resource.uid, outcome.status, tier, outcome.reason, target))
             return
         waived_all = True
         for violation, location in outcome.violations:
             finding = self._emit(meta, resource, tier, enforcement, violation, location, waivers)
             waived_all = waived_all and finding.waived
         status = Status.WAIVED if waived_all else Status.FAIL
-        self.evaluations.append(Evaluation(meta.id, resource.uid, status, tier))
+        self.evaluations.append(Evaluation(meta.id, resource.uid, status, tier, target=target))
 
     def _emit(
         self,
@@ -657,7 +698,7 @@ class Engine:
         finding = Finding(
             rule_id=meta.id,
             domain=meta.domain,
-            resource=resource_ref(resource),
+            resource=resource_ref(resource, self._target_of(resource)),
             tier=tier,
             enforcement=enforcement,
             severity=meta.severity,
@@ -682,6 +723,7 @@ class Engine:
             api_version="",
             path=error.path,
             line=error.line or 1,
+            target=error.target or self._file_targets.get(error.path, ""),
         )
         self.findings.append(
             Finding(
@@ -699,7 +741,7 @@ class Engine:
                 title=meta.title,
             )
         )
-        self.evaluations.append(Evaluation(meta.id, ref.uid, Status.ERROR, tier, error.problem))
+        self.evaluations.append(Evaluation(meta.id, ref.uid, Status.ERROR, tier, error.problem, ref.target))
 
 
 def config_enforcement(config: Config, meta: RuleMeta, tier: Tier) -> Enforcement:
@@ -713,7 +755,7 @@ def _as_iter(value: Iterable[Violation | NotEvaluated] | None) -> Iterator[Viola
     return iter(value)
 
 
-def _unique_fingerprints(findings: list[Finding]) -> list[Finding]:
+def unique_fingerprints(findings: list[Finding]) -> list[Finding]:
     """Same rule, uid and pointer in two places (a base and an overlay): qualify the later ones by file."""
     seen: dict[str, int] = {}
     result = []

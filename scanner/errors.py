@@ -26,6 +26,9 @@ class ConfigError(GovscanError):
 class InputError(GovscanError):
     """An input that cannot be read or parsed; carries file, line and column when known."""
 
+    target: str = ""
+    """The scan target the file was found under, when discovery knows it."""
+
     def __init__(self, path: str, message: str, line: int | None = None, column: int | None = None) -> None:
         self.path = path
         self.line = line

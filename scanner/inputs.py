@@ -31,6 +31,10 @@ class InputFile:
     path: Path | None  # None for stdin
     named: bool = False
     """Named on the command line (not found in a directory): content govscan cannot judge is an error."""
+    target: str = ""
+    """The command-line path this file was found under (`-` for stdin)."""
+    judged: bool = True
+    """False for files read only for cross-resource context (another shard's, or --context): never judged."""
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -53,13 +57,15 @@ def discover(targets: list[str], cwd: Path | None = None) -> tuple[list[InputFil
         if target == STDIN:
             if STDIN not in seen:
                 seen.add(STDIN)
-                files.append(InputFile(STDIN_NAME, None))
+                files.append(InputFile(STDIN_NAME, None, target=STDIN))
             continue
         path = Path(target)
         if not path.exists() and not path.is_symlink():
             raise UsageError(f"{target}: no such file or directory")
         if path.is_dir():
             found, problems = _walk(path, cwd)
+            for problem in problems:
+                problem.target = target
             errors.extend(problems)
             if not found and not problems:
                 raise UsageError(
@@ -72,7 +78,11 @@ def discover(targets: list[str], cwd: Path | None = None) -> tuple[list[InputFil
             key = str(real)
             if key not in seen:
                 seen.add(key)
-                files.append(InputFile(_shown(real, path if file is path else file, cwd), file, named=file is path))
+                files.append(
+                    InputFile(
+                        _shown(real, path if file is path else file, cwd), file, named=file is path, target=target
+                    )
+                )
     return files, errors
 
 

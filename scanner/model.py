@@ -380,6 +380,8 @@ class ResourceRef:
     api_version: str
     path: str
     line: int
+    target: str = ""
+    """The scan target (a path as given on the command line, `-` for stdin) the resource was read from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +419,18 @@ class Evaluation:
     status: Status
     tier: Tier | None = None
     reason: str = ""
+    target: str = ""
+    """The scan target the resource was read from (see ResourceRef.target)."""
+
+    def sort_key(self) -> tuple[str, str, str, str, str, str]:
+        return (
+            self.rule_id,
+            self.resource_uid,
+            self.target,
+            self.status.value,
+            self.tier.value if self.tier else "",
+            self.reason,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,6 +440,7 @@ class Skipped:
     path: str
     line: int
     reason: str
+    target: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,3 +479,5 @@ class ScanReport:
     files: int
     skipped: tuple[Skipped, ...] = ()
     targets: tuple[str, ...] = ()
+    shard: tuple[int, int] | None = None
+    """(index, count) when this report covers one shard of a scan (--shard i/n); `govscan merge` joins them."""
