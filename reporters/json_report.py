@@ -1,6 +1,8 @@
-"""The JSON report: a stable contract other tools consume (`schema_version` "1").
+"""The JSON report: a stable contract other tools consume (`schema_version` "2").
 
-Shape (keep it stable; add keys only with a new schema_version):
+Shape (keep it stable; add keys only with a new schema_version). Version 2 added `target` to each
+finding's resource and to each skipped entry, and the `shard`, `targets`, `evaluations` and `rules`
+keys, so that `read_report` rebuilds the whole ScanReport (what `govscan merge` needs):
 
 - `tool` {name, version}; `gate` {verdict, exit_code, reason, blocking: [fingerprint]}
 - `summary` {resources, files, findings, blocking, by_enforcement {block, warn, info}, waived,
@@ -10,7 +12,11 @@ Shape (keep it stable; add keys only with a new schema_version):
   treats as blocking (with `--fail-on warn` that includes warn findings).
 - `findings` in Finding.sort_key() order (file, line, column, rule, fingerprint)
 - `not_evaluated` [{rule_id, resource_uid, status (not-evaluated | error), reason}] for not-evaluated and errored evaluations
-- `skipped` [{file, line, reason}]
+- `skipped` [{file, line, reason, target}]
+- `shard` {index, count} for one shard of a `--shard i/n` scan, else null; `targets` [path as given]
+- `evaluations` [{rule_id, status, tier, reason, target, resources: [uid]}]: every (rule, resource)
+  evaluation, passes included, grouped by what they share (one entry lists many resources)
+- `rules` [{id, domain, title, severity, remediation, doc, enforcement {tier: level}}]: the rules that ran
 
 No timestamps and no resource bodies: the same report renders to the same bytes.
 """
@@ -18,7 +24,7 @@ No timestamps and no resource bodies: the same report renders to the same bytes.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from govscan.reporters._common import (
@@ -27,12 +33,26 @@ from govscan.reporters._common import (
     count_findings_by_enforcement,
     json_chunks,
     sorted_findings,
-    sorted_skipped,
     undecided_evaluations,
 )
-from govscan.scanner.model import Finding, ScanReport
+from govscan.scanner.model import (
+    Enforcement,
+    Evaluation,
+    Finding,
+    GateDecision,
+    Location,
+    Platform,
+    ResourceRef,
+    RuleInfo,
+    ScanReport,
+    Severity,
+    Skipped,
+    Status,
+    Tier,
+    Waiver,
+)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -67,6 +87,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
             "platform": resource.platform.value,
             "file": resource.path,
             "line": resource.line,
+            "target": resource.target,
         },
         "location": {
             "file": finding.location.path,
@@ -106,7 +127,46 @@ def report_dict(report: ScanReport) -> dict[str, Any]:
             {"rule_id": rule_id, "resource_uid": uid, "status": status.value, "reason": reason}
             for rule_id, uid, status, reason in undecided_evaluations(report)
         ],
-        "skipped": [{"file": path, "line": line, "reason": reason} for path, line, reason in sorted_skipped(report)],
+        "skipped": [
+            {"file": s.path, "line": s.line, "reason": s.reason, "target": s.target}
+            for s in sorted(report.skipped, key=lambda s: (s.path, s.line, s.reason, s.target))
+        ],
+        "shard": None if report.shard is None else {"index": report.shard[0], "count": report.shard[1]},
+        "targets": list(report.targets),
+        "evaluations": evaluation_groups(report.evaluations),
+        "rules": [rule_dict(info) for info in sorted(report.rules, key=lambda r: r.id)],
+    }
+
+
+def evaluation_groups(evaluations: tuple[Evaluation, ...]) -> list[dict[str, Any]]:
+    """Evaluations grouped by (rule, status, tier, reason, target), resources listed: passes are most
+    of a scan's evaluations and share everything but the resource."""
+    groups: dict[tuple[str, str, str, str, str], list[str]] = {}
+    for e in evaluations:
+        key = (e.rule_id, e.status.value, e.tier.value if e.tier else "", e.reason, e.target)
+        groups.setdefault(key, []).append(e.resource_uid)
+    return [
+        {
+            "rule_id": rule_id,
+            "status": status,
+            "tier": tier or None,
+            "reason": reason,
+            "target": target,
+            "resources": sorted(uids),
+        }
+        for (rule_id, status, tier, reason, target), uids in sorted(groups.items())
+    ]
+
+
+def rule_dict(info: RuleInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "domain": info.domain,
+        "title": info.title,
+        "severity": info.severity.label,
+        "remediation": info.remediation,
+        "doc": info.doc,
+        "enforcement": {tier.value: level.label for tier, level in info.enforcement.items()},
     }
 
 
@@ -117,3 +177,127 @@ def chunks(report: ScanReport) -> Iterator[str]:
 
 def render(report: ScanReport) -> str:
     return "".join(chunks(report))
+
+
+# --- reading a report back (govscan merge) ---------------------------------------------------------
+
+
+class ReportFormatError(ValueError):
+    """The document is not a govscan JSON report this version can read; the message says what is wrong."""
+
+
+def read_report(data: Any) -> ScanReport:
+    """The ScanReport a schema-version-2 JSON report was rendered from (its gate decision as written)."""
+    if not isinstance(data, Mapping) or data.get("tool", {}).get("name") != "govscan":
+        raise ReportFormatError("not a govscan JSON report (write one with --format json)")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ReportFormatError(
+            f"JSON report schema_version {version!r}; this govscan reads {SCHEMA_VERSION!r}: "
+            "write every report with the same govscan version"
+        )
+    where = "report"
+    try:
+        where = "gate"
+        gate = data["gate"]
+        decision = GateDecision(
+            verdict=str(gate["verdict"]),
+            exit_code=int(gate["exit_code"]),
+            reason=str(gate["reason"]),
+            counts={},
+            blocking=tuple(str(fp) for fp in gate["blocking"]),
+        )
+        findings = []
+        where = "findings"
+        for i, item in enumerate(data["findings"]):
+            where = f"findings[{i}]"
+            findings.append(_finding(item))
+        evaluations = []
+        where = "evaluations"
+        for i, group in enumerate(data["evaluations"]):
+            where = f"evaluations[{i}]"
+            status, tier = Status(group["status"]), Tier(group["tier"]) if group["tier"] else None
+            for uid in group["resources"]:
+                evaluations.append(
+                    Evaluation(
+                        str(group["rule_id"]), str(uid), status, tier, str(group["reason"]), str(group["target"])
+                    )
+                )
+        rules = []
+        where = "rules"
+        for i, rule in enumerate(data["rules"]):
+            where = f"rules[{i}]"
+            rules.append(
+                RuleInfo(
+                    id=str(rule["id"]),
+                    domain=str(rule["domain"]),
+                    title=str(rule["title"]),
+                    severity=Severity.parse(rule["severity"]),
+                    remediation=str(rule["remediation"]),
+                    doc=str(rule["doc"]),
+                    enforcement={Tier(t): Enforcement.parse(level) for t, level in rule["enforcement"].items()},
+                )
+            )
+        where = "skipped"
+        skipped = tuple(
+            Skipped(str(s["file"]), int(s["line"]), str(s["reason"]), str(s["target"])) for s in data["skipped"]
+        )
+        where = "shard"
+        shard = data["shard"]
+        where = "summary"
+        summary = data["summary"]
+        return ScanReport(
+            tool_version=str(data["tool"]["version"]),
+            findings=tuple(findings),
+            evaluations=tuple(sorted(evaluations, key=Evaluation.sort_key)),
+            rules=tuple(rules),
+            gate=decision,
+            resources=int(summary["resources"]),
+            files=int(summary["files"]),
+            skipped=skipped,
+            targets=tuple(str(t) for t in data["targets"]),
+            shard=None if shard is None else (int(shard["index"]), int(shard["count"])),
+        )
+    except ReportFormatError:
+        raise
+    except KeyError as exc:
+        raise ReportFormatError(f"{where}: missing or unknown {exc.args[0]!r}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ReportFormatError(f"{where}: {exc}") from None
+
+
+def _finding(item: Mapping[str, Any]) -> Finding:
+    resource, location, waived = item["resource"], item["location"], item["waived"]
+    return Finding(
+        rule_id=str(item["rule_id"]),
+        domain=str(item["domain"]),
+        resource=ResourceRef(
+            uid=str(resource["uid"]),
+            platform=Platform(resource["platform"]),
+            kind=str(resource["kind"]),
+            name=str(resource["name"]),
+            namespace=None if resource["namespace"] is None else str(resource["namespace"]),
+            api_version=str(resource["api_version"]),
+            path=str(resource["file"]),
+            line=int(resource["line"]),
+            target=str(resource["target"]),
+        ),
+        tier=Tier(item["tier"]),
+        enforcement=Enforcement.parse(item["enforcement"]),
+        severity=Severity.parse(item["severity"]),
+        message=str(item["message"]),
+        remediation=str(item["remediation"]),
+        location=Location(str(location["file"]), int(location["line"]), int(location["column"])),
+        pointer=str(item["pointer"]),
+        fingerprint=str(item["fingerprint"]),
+        title=str(item["title"]),
+        waiver=None
+        if waived is None
+        else Waiver(
+            rule_id=str(waived["rule_id"]),
+            reason=str(waived["reason"]),
+            source=str(waived["source"]),
+            owner=waived["owner"],
+            expires=waived["expires"],
+        ),
+    )

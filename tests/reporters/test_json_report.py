@@ -4,6 +4,8 @@ import json
 from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from govscan.reporters import json_report
 from govscan.scanner.model import ScanReport
 
@@ -31,8 +33,22 @@ def _load(report: ScanReport) -> dict[str, Any]:
 
 def test_top_level_contract(report: ScanReport) -> None:
     data = _load(report)
-    assert list(data) == ["schema_version", "tool", "gate", "summary", "findings", "not_evaluated", "skipped"]
-    assert data["schema_version"] == "1"
+    assert list(data) == [
+        "schema_version",
+        "tool",
+        "gate",
+        "summary",
+        "findings",
+        "not_evaluated",
+        "skipped",
+        "shard",
+        "targets",
+        "evaluations",
+        "rules",
+    ]
+    assert data["schema_version"] == "2"
+    assert data["shard"] is None
+    assert data["targets"] == ["deploy/prod", "-"]
     assert data["tool"] == {"name": "govscan", "version": "0.1.0"}
     assert list(data["gate"]) == ["verdict", "exit_code", "reason", "blocking"]
     assert data["gate"]["verdict"] == "blocked"
@@ -70,6 +86,7 @@ def test_findings_shape_and_order(report: ScanReport) -> None:
             "platform",
             "file",
             "line",
+            "target",
         ]
         assert list(finding["location"]) == ["file", "line", "column"]
     first = findings[0]
@@ -130,6 +147,7 @@ def test_not_evaluated_and_skipped(report: ScanReport) -> None:
             "file": "deploy/prod/web.yaml",
             "line": 45,
             "reason": "document has no kind: not a Kubernetes object",
+            "target": "",
         }
     ]
 
@@ -138,7 +156,7 @@ def test_deterministic_with_trailing_newline(report: ScanReport) -> None:
     text = json_report.render(report)
     assert text == json_report.render(report)
     assert text.endswith("}\n")
-    assert '\n  "schema_version": "1",' in text
+    assert '\n  "schema_version": "2",' in text
 
 
 def test_empty_report(report_factory: Any) -> None:
@@ -155,3 +173,79 @@ def test_blocking_follows_the_gate_under_fail_on_warn(report_factory: Any) -> No
     summary = _load(replace(base, gate=gate))["summary"]
     assert summary["blocking"] == 6
     assert summary["by_enforcement"] == {"block": 5, "warn": 1, "info": 1}
+
+
+def test_every_evaluation_and_rule_is_carried(report: ScanReport) -> None:
+    data = _load(report)
+    assert data["evaluations"][:3] == [
+        {
+            "rule_id": "backup.velero-retention",
+            "status": "fail",
+            "tier": "production",
+            "reason": "",
+            "target": "",
+            "resources": ["velero.io/Schedule/velero/nightly"],
+        },
+        {
+            "rule_id": "govscan.input-error",
+            "status": "error",
+            "tier": "production",
+            "reason": "could not parse YAML: mapping values are not allowed here",
+            "target": "",
+            "resources": ["file:deploy/prod/broken.yaml"],
+        },
+        {
+            "rule_id": "ha.pdb",
+            "status": "not-evaluated",
+            "tier": "production",
+            "reason": "cluster returned 403 listing policy/v1 PodDisruptionBudgets",
+            "target": "",
+            "resources": ["apps/Deployment/shop/web"],
+        },
+    ]
+    assert sum(len(group["resources"]) for group in data["evaluations"]) == len(report.evaluations)
+    passes = next(g for g in data["evaluations"] if (g["rule_id"], g["status"]) == ("ha.replicas", "pass"))
+    assert passes["resources"] == ["apps/Deployment/shop/shop-worker"]
+    assert [r["id"] for r in data["rules"]] == sorted(r.id for r in report.rules)
+    assert data["rules"][0] == {
+        "id": "backup.velero-retention",
+        "domain": "backup",
+        "title": "Velero schedules keep backups long enough",
+        "severity": "low",
+        "remediation": "Set spec.template.ttl to at least 720h.",
+        "doc": "Short retention loses restore points.",
+        "enforcement": {},
+    }
+
+
+def test_read_report_rebuilds_what_was_rendered(report: ScanReport) -> None:
+    from govscan.scanner.model import Enforcement, Tier
+
+    rules = tuple(
+        replace(r, enforcement={Tier.PRODUCTION: Enforcement.BLOCK, Tier.QA: Enforcement.WARN}) for r in report.rules
+    )
+    original = replace(report, rules=rules, shard=(2, 4))
+    text = json_report.render(original)
+    rebuilt = json_report.read_report(json.loads(text))
+    assert json_report.render(rebuilt) == text
+    assert rebuilt.shard == (2, 4)
+    assert set(rebuilt.findings) == set(report.findings)
+    assert set(rebuilt.evaluations) == set(report.evaluations)
+    assert {r.id: r for r in rebuilt.rules} == {r.id: r for r in rules}
+
+
+def test_read_report_names_what_is_wrong(report: ScanReport) -> None:
+    data = _load(report)
+    cases = [
+        ({"tool": {"name": "checkov"}}, "not a govscan JSON report (write one with --format json)"),
+        ({**data, "findings": [{**data["findings"][0], "severity": "dire"}]}, "findings[0]: missing or unknown 'DIRE'"),
+        (
+            {**data, "evaluations": [{**data["evaluations"][0], "status": "maybe"}]},
+            "evaluations[0]: 'maybe' is not a valid Status",
+        ),
+        ({k: v for k, v in data.items() if k != "rules"}, "rules: missing or unknown 'rules'"),
+    ]
+    for document, message in cases:
+        with pytest.raises(json_report.ReportFormatError) as raised:
+            json_report.read_report(document)
+        assert str(raised.value) == message
