@@ -19,6 +19,8 @@ FORMATS: dict[str, str] = {
     "sarif": "govscan.reporters.sarif",
     "junit": "govscan.reporters.junit",
     "codequality": "govscan.reporters.codequality",
+    "github": "govscan.reporters.github",
+    "markdown": "govscan.reporters.markdown",
 }
 
 
@@ -29,16 +31,18 @@ def _module(fmt: str) -> Any:
         raise ValueError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}") from None
 
 
-def render(fmt: str, report: ScanReport, *, color: bool = False) -> str:
-    """Render `report` in format `fmt`; `color` only affects the table."""
-    return "".join(chunks(fmt, report, color=color))
+def render(fmt: str, report: ScanReport, *, color: bool = False, sarif_category: str | None = None) -> str:
+    """Render `report` in format `fmt`; `color` only affects the table, `sarif_category` only SARIF."""
+    return "".join(chunks(fmt, report, color=color, sarif_category=sarif_category))
 
 
-def chunks(fmt: str, report: ScanReport, *, color: bool = False) -> Iterator[str]:
+def chunks(fmt: str, report: ScanReport, *, color: bool = False, sarif_category: str | None = None) -> Iterator[str]:
     """The same text as `render`, in pieces where the format allows it (JSON-based formats)."""
     module = _module(fmt)
     if fmt == "table":
         yield module.render(report, color=color)
+    elif fmt == "sarif":
+        yield from module.chunks(report, sarif_category)
     elif hasattr(module, "chunks"):
         yield from module.chunks(report)
     else:
