@@ -10,10 +10,10 @@ from govscan.scanner.model import ScanReport
 
 
 def test_formats() -> None:
-    assert list(reporters.FORMATS) == ["table", "json", "sarif", "junit", "codequality"]
+    assert list(reporters.FORMATS) == ["table", "json", "sarif", "junit", "codequality", "github", "markdown"]
 
 
-@pytest.mark.parametrize("fmt", ["table", "json", "sarif", "junit", "codequality"])
+@pytest.mark.parametrize("fmt", ["table", "json", "sarif", "junit", "codequality", "github", "markdown"])
 def test_render_each_format(fmt: str, report: ScanReport) -> None:
     text = reporters.render(fmt, report)
     assert text
@@ -28,7 +28,9 @@ def test_render_table_with_color(report: ScanReport) -> None:
 def test_unknown_format(report: ScanReport) -> None:
     with pytest.raises(ValueError) as info:
         reporters.render("xml", report)
-    assert str(info.value) == "unknown format 'xml'; choose one of: table, json, sarif, junit, codequality"
+    assert str(info.value) == (
+        "unknown format 'xml'; choose one of: table, json, sarif, junit, codequality, github, markdown"
+    )
 
 
 def test_import_is_lazy() -> None:
