@@ -33,7 +33,13 @@ app = typer.Typer(
 rules_app = typer.Typer(help="List and explain the built-in rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
-FORMATS_HELP = "Report format: table, json, sarif, junit, codequality. Repeat with --output to write several."
+FORMATS_HELP = (
+    "Report format: table, json, sarif, junit, codequality, github (workflow annotations), markdown. "
+    "Repeat with --output to write several."
+)
+SARIF_CATEGORY_HELP = (
+    "SARIF automationDetails category: each scan target's run gets the id CATEGORY/TARGET/ (default: govscan)."
+)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -78,7 +84,14 @@ def check_formats(formats: list[str], outputs: list[Path]) -> list[str]:
     return chosen
 
 
-def write_reports(report: ScanReport, formats: list[str], outputs: list[Path], color: bool | None) -> None:
+def write_reports(
+    report: ScanReport,
+    formats: list[str],
+    outputs: list[Path],
+    color: bool | None,
+    *,
+    sarif_category: str | None = None,
+) -> None:
     """Write each format to its paired --output (or stdout); reports are written before any exit."""
     from govscan import reporters
 
@@ -86,7 +99,7 @@ def write_reports(report: ScanReport, formats: list[str], outputs: list[Path], c
     for index, name in enumerate(formats):
         target = outputs[index] if index < len(outputs) else None
         to_stdout = target is None or str(target) == "-"
-        pieces = reporters.chunks(name, report, color=bool(use_color and to_stdout))
+        pieces = reporters.chunks(name, report, color=bool(use_color and to_stdout), sarif_category=sarif_category)
         if to_stdout:
             sys.stdout.writelines(pieces)
         else:
@@ -161,6 +174,24 @@ def scan(
     no_config: Annotated[
         bool, typer.Option("--no-config", help="Ignore .govscan.yaml files; use built-in defaults.")
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="INDEX/COUNT",
+            help="Judge only this shard's files (e.g. 2/4; by a hash of each path), reading the rest for "
+            "cross-resource context. Join the shards' JSON reports with `govscan merge`.",
+        ),
+    ] = None,
+    context: Annotated[
+        list[str],
+        typer.Option(
+            "--context",
+            help="Also read this path so cross-resource rules and tiers see it, without judging it "
+            "(repeatable; e.g. the whole repository when scanning changed files).",
+        ),
+    ] = [],  # noqa: B006
+    sarif_category: Annotated[str | None, typer.Option("--sarif-category", help=SARIF_CATEGORY_HELP)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line on the terminal.")] = False,
     color: Annotated[
         bool | None, typer.Option("--color/--no-color", help="Force colour on or off (default: on for a terminal).")
@@ -173,16 +204,22 @@ def scan(
       terraform show -json plan.out > plan.json && govscan scan plan.json --workspace prod\n
       pulumi preview --json > preview.json && govscan scan preview.json\n
       helm template erp ./chart | govscan scan - --format sarif -o govscan.sarif\n
-      govscan scan overlays/ -f table -f junit -o - -o junit.xml
+      govscan scan overlays/ -f table -f junit -o - -o junit.xml\n
+      govscan scan . --shard 2/4 -f json -o shard-2.json     (then: govscan merge shard-*.json)\n
+      govscan scan --context . deploy/web.yaml               (changed files, judged with the whole repo as context)
     """
     from govscan.scanner import progress
     from govscan.scanner.config import find_config, load_config
     from govscan.scanner.engine import ScanRequest
     from govscan.scanner.engine import scan as run_scan
     from govscan.scanner.model import Enforcement, Tier
+    from govscan.scanner.shard import Shard
 
     try:
         formats = check_formats(format, output)
+        shard_value = Shard.parse(shard) if shard is not None else None
+        if "-" in context:
+            raise UsageError("--context: stdin (-) cannot be context; pass files or directories")
         try:
             tier_value = Tier.parse(tier) if tier else None
         except ValueError:
@@ -215,6 +252,8 @@ def scan(
             jobs=jobs or _cores(),
             workspace=workspace,
             tf_root=tf_root,
+            shard=shard_value,
+            context=tuple(context),
         )
         if progress.wanted() and not quiet:
             meter = progress.Progress()
@@ -228,7 +267,69 @@ def scan(
     except GovscanError as exc:
         _fail(str(exc), exc.exit_code)
 
-    write_reports(report, formats, output, color)
+    write_reports(report, formats, output, color, sarif_category=sarif_category)
+    gate = report.gate
+    if gate.exit_code == 2:
+        typer.echo(f"govscan: error: {gate.reason}", err=True)
+    raise typer.Exit(gate.exit_code)
+
+
+@app.command()
+def merge(
+    reports: Annotated[
+        list[Path],
+        typer.Argument(
+            help="JSON reports (--format json) of the shards of a scan, or of several scans.", show_default=False
+        ),
+    ],
+    format: Annotated[list[str], typer.Option("--format", "-f", help=FORMATS_HELP)] = [],  # noqa: B006
+    output: Annotated[
+        list[Path], typer.Option("--output", "-o", help="Write the matching --format to this file (paired in order).")
+    ] = [],  # noqa: B006
+    fail_on: Annotated[
+        str, typer.Option(help="Lowest enforcement that fails the gate: block, warn or info.")
+    ] = "block",
+    soft_fail: Annotated[
+        bool, typer.Option("--soft-fail", help="Report blocking findings but exit 0 (never hides exit 2 or 3).")
+    ] = False,
+    fail_on_incomplete: Annotated[
+        bool, typer.Option("--fail-on-incomplete", help="Exit 3 when any rule could not be evaluated.")
+    ] = False,
+    sarif_category: Annotated[str | None, typer.Option("--sarif-category", help=SARIF_CATEGORY_HELP)] = None,
+    color: Annotated[
+        bool | None, typer.Option("--color/--no-color", help="Force colour on or off (default: on for a terminal).")
+    ] = None,
+) -> None:
+    """Join the JSON reports of a sharded scan into one report, in any format, with one verdict.
+
+    Every shard must be there once; the gate decides again over all findings, with the same flags as
+    scan (pass the ones the shards used). Exit codes as for scan.
+
+    Examples:\n
+      govscan scan . --shard 1/2 -f json -o shard-1.json; govscan scan . --shard 2/2 -f json -o shard-2.json\n
+      govscan merge shard-*.json -f table -f sarif -o govscan.sarif -f junit -o junit.xml
+    """
+    from govscan.scanner import merge as merging
+    from govscan.scanner.model import Enforcement
+
+    try:
+        formats = check_formats(format, output)
+        try:
+            threshold = Enforcement.parse(fail_on)
+            if threshold is Enforcement.OFF:
+                raise KeyError(fail_on)
+        except KeyError:
+            raise UsageError(f"--fail-on: {fail_on!r} is not one of block, warn, info") from None
+        report = merging.merge(
+            [merging.load(path) for path in reports],
+            fail_on=threshold,
+            soft_fail=soft_fail,
+            fail_on_incomplete=fail_on_incomplete,
+        )
+    except GovscanError as exc:
+        _fail(str(exc), exc.exit_code)
+
+    write_reports(report, formats, output, color, sarif_category=sarif_category)
     gate = report.gate
     if gate.exit_code == 2:
         typer.echo(f"govscan: error: {gate.reason}", err=True)
