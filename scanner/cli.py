@@ -206,7 +206,7 @@ def scan(
       helm template erp ./chart | govscan scan - --format sarif -o govscan.sarif\n
       govscan scan overlays/ -f table -f junit -o - -o junit.xml\n
       govscan scan . --shard 2/4 -f json -o shard-2.json     (then: govscan merge shard-*.json)\n
-      govscan scan --context . deploy/web.yaml               (changed files, judged with the whole repo as context)
+      govscan scan --context . deploy/web.yaml               (changed files; the repo read as context)
     """
     from govscan.scanner import progress
     from govscan.scanner.config import find_config, load_config
@@ -306,7 +306,8 @@ def merge(
     scan (pass the ones the shards used). Exit codes as for scan.
 
     Examples:\n
-      govscan scan . --shard 1/2 -f json -o shard-1.json; govscan scan . --shard 2/2 -f json -o shard-2.json\n
+      govscan scan . --shard 1/2 -f json -o shard-1.json     (one CI job per shard)\n
+      govscan scan . --shard 2/2 -f json -o shard-2.json\n
       govscan merge shard-*.json -f table -f sarif -o govscan.sarif -f junit -o junit.xml
     """
     from govscan.scanner import merge as merging
