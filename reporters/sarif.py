@@ -314,7 +314,7 @@ def _priority(is_blocking: Callable[[Finding], bool]) -> Callable[[Finding], tup
 def _drop_note(dropped: _Dropped) -> dict[str, Any]:
     total = sum(dropped.levels.values())
     levels = ", ".join(
-        f"{dropped.levels[level]} {level}" for level in ("error", "warning", "note", "none") if dropped.levels[level]
+        f"{dropped.levels[level]:,} {level}" for level in ("error", "warning", "note", "none") if dropped.levels[level]
     )
     return {
         "level": "warning",

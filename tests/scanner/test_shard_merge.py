@@ -58,7 +58,7 @@ def test_a_files_shard_does_not_move_when_files_are_added() -> None:
     assert shard_of("apps\\app-1\\deployment.yaml", 4) == assigned["apps/app-1/deployment.yaml"]
 
 
-@pytest.mark.parametrize("fail_on", [Enforcement.BLOCK, Enforcement.WARN])
+@pytest.mark.parametrize("fail_on", [Enforcement.BLOCK, Enforcement.WARN], ids=["fail-on-block", "fail-on-warn"])
 def test_merged_shards_equal_the_unsharded_scan_in_every_format(fail_on: Enforcement) -> None:
     whole = _scan(fail_on=fail_on)
     shards = [_scan(Shard(i, 3), fail_on) for i in (1, 2, 3)]
