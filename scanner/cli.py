@@ -32,6 +32,10 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="List and explain the built-in rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+policy_app = typer.Typer(
+    help="Work with Rego policies (Conftest's deny / warn / exception contract).", no_args_is_help=True
+)
+app.add_typer(policy_app, name="policy")
 
 FORMATS_HELP = (
     "Report format: table, json, sarif, junit, codequality, github (workflow annotations), markdown. "
@@ -171,6 +175,31 @@ def scan(
             "--jobs", "-j", min=1, help="Processes that parse files in parallel (default: CPU cores; 1: no workers)."
         ),
     ] = None,
+    policy: Annotated[
+        list[str],
+        typer.Option(
+            "--policy",
+            "-p",
+            help="Rego policies to run too: a directory, a .rego file, or git:REF:PATH to read them from a git ref "
+            "(repeatable).",
+        ),
+    ] = [],  # noqa: B006
+    namespace: Annotated[
+        list[str],
+        typer.Option("--namespace", "-n", help="Rego packages to run, as globs (repeatable; default: main)."),
+    ] = [],  # noqa: B006
+    combine: Annotated[
+        bool,
+        typer.Option("--combine", help="Give Rego policies every resource of the scan as data.govscan.resources."),
+    ] = False,
+    opa_url: Annotated[
+        str | None,
+        typer.Option(
+            "--opa-url",
+            help="Evaluate Rego on this OPA server (e.g. http://localhost:8181): --policy files are pushed to it, "
+            "or without --policy the policies it has are used. Token: $GOVSCAN_OPA_TOKEN.",
+        ),
+    ] = None,
     no_config: Annotated[
         bool, typer.Option("--no-config", help="Ignore .govscan.yaml files; use built-in defaults.")
     ] = False,
@@ -206,7 +235,9 @@ def scan(
       helm template erp ./chart | govscan scan - --format sarif -o govscan.sarif\n
       govscan scan overlays/ -f table -f junit -o - -o junit.xml\n
       govscan scan . --shard 2/4 -f json -o shard-2.json     (then: govscan merge shard-*.json)\n
-      govscan scan --context . deploy/web.yaml               (changed files; the repo read as context)
+      govscan scan --context . deploy/web.yaml               (changed files; the repo read as context)\n
+      govscan scan k8s/ --policy policy/ --namespace 'k8s.*'\n
+      govscan scan k8s/ --policy git:origin/main:policy       (policies as on the base branch)
     """
     from govscan.scanner import progress
     from govscan.scanner.config import find_config, load_config
@@ -254,6 +285,10 @@ def scan(
             tf_root=tf_root,
             shard=shard_value,
             context=tuple(context),
+            policies=tuple(policy),
+            namespaces=tuple(namespace) or ("main",),
+            combine=combine,
+            opa_url=opa_url,
         )
         if progress.wanted() and not quiet:
             meter = progress.Progress()
@@ -360,6 +395,38 @@ def rules_show(rule_id: Annotated[str, typer.Argument(help="Rule id, e.g. ha.rep
         sys.stdout.write(catalog.render_show(rule_id))
     except GovscanError as exc:
         _fail(str(exc), exc.exit_code)
+
+
+@policy_app.command("test")
+def policy_test(
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Directories or .rego files with policies and their *_test.rego tests; git:REF:PATH too."),
+    ],
+) -> None:
+    """Run the test_* rules of Rego policies, like `conftest verify`.
+
+    Prints PASS, FAIL or ERROR per test with its file and line; exit 0 when all pass, 1 when one
+    fails or errors, 2 when a module does not compile.
+
+    Examples:\n
+      govscan policy test policy/\n
+      govscan policy test git:origin/main:policy
+    """
+    from govscan.scanner.policies import run_policy_tests
+
+    try:
+        outcomes = run_policy_tests(paths, Path.cwd())
+    except GovscanError as exc:
+        _fail(str(exc), exc.exit_code)
+    for outcome in outcomes:
+        line = f"{outcome.status.upper():<5} {outcome.path}:{outcome.line} data.{outcome.package}.{outcome.name}"
+        typer.echo(line + (f": {outcome.message}" if outcome.message else ""))
+    failed = sum(o.status == "fail" for o in outcomes)
+    errors = sum(o.status == "error" for o in outcomes)
+    passed = len(outcomes) - failed - errors
+    typer.echo(f"{len(outcomes)} tests, {passed} passed, {failed} failed, {errors} errors")
+    raise typer.Exit(1 if failed or errors else 0)
 
 
 @app.command()

@@ -182,15 +182,23 @@ class Config:
         self._options_cache[meta.id] = options
         return options
 
-    def check_rules(self, metas: Iterable[RuleMeta]) -> None:
-        """Fail closed: a rule pattern or waiver that names no known rule is an error, not a no-op."""
+    def check_rules(self, metas: Iterable[RuleMeta], unchecked_prefixes: tuple[str, ...] = ()) -> None:
+        """Fail closed: a rule pattern or waiver that names no known rule is an error, not a no-op.
+
+        Patterns under `unchecked_prefixes` name rules this scan did not load (`policy.` without
+        --policy: one config serves scans with and without the team's Rego policies).
+        """
         metas = list(metas)
         ids = [m.id for m in metas]
         where = self.path or ".govscan.yaml"
         for settings in self.rules:
+            if settings.pattern.startswith(unchecked_prefixes) and unchecked_prefixes:
+                continue
             if not any(fnmatchcase(i, settings.pattern) for i in ids):
                 raise ConfigError(where, f"rules.{settings.pattern}: no such rule (see `govscan rules list`)")
         for waiver in self.waivers:
+            if waiver.rule.startswith(unchecked_prefixes) and unchecked_prefixes:
+                continue
             if not any(fnmatchcase(i, waiver.rule) for i in ids):
                 raise ConfigError(where, f"waivers: rule {waiver.rule!r} matches no rule (see `govscan rules list`)")
         for meta in metas:

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, TypeVar
 
-from govscan.scanner.model import TIER, WORKLOADS, Resource, Tier
+from govscan.scanner.model import EVERYTHING, TIER, WORKLOADS, Resource, Tier
 
 T = TypeVar("T")
 
@@ -46,7 +46,9 @@ class Context:
         self._cache: dict[str, Any] = {}
         self._rule = ""
         self._allowed: Collection[str] | None = None
+        self._everything: list[Resource] = []
         for resource in resources:
+            self._everything.append(resource)
             kinds = [resource.kind]
             if is_workload is not None and is_workload(resource):
                 kinds.append(WORKLOADS)
@@ -64,7 +66,7 @@ class Context:
 
     def _check(self, need: str) -> None:
         if self._allowed is not None and need not in self._allowed:
-            what = "ctx.tier_of" if need == TIER else f"{need} resources"
+            what = {TIER: "ctx.tier_of", EVERYTHING: "every resource"}.get(need, f"{need} resources")
             raise UndeclaredRead(f"rule {self._rule} reads {what} but its RULE.needs does not list {need!r}")
 
     def tier_of(self, resource: Resource) -> Tier:
@@ -81,6 +83,11 @@ class Context:
             else:
                 found.extend(self._by_kind_namespace.get((kind, namespace), ()))  # type: ignore[arg-type]
         return found
+
+    def everything(self) -> list[Resource]:
+        """Every resource of the scan, in scan order (only for rules that declare EVERYTHING)."""
+        self._check(EVERYTHING)
+        return self._everything
 
     def namespace_object(self, name: str) -> Resource | None:
         """The Namespace object called `name` in the scan (the first one, if given twice)."""

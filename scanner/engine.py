@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govscan.rules._lib.workloads import pod_spec_path
 from govscan.scanner import gate as gate_module
@@ -28,6 +28,7 @@ from govscan.scanner.errors import InputError, UsageError
 from govscan.scanner.loaders import content, k8s
 from govscan.scanner.loaders.tfsource import TerraformSource
 from govscan.scanner.model import (
+    EVERYTHING,
     TIER,
     WORKLOADS,
     Enforcement,
@@ -60,6 +61,9 @@ from govscan.scanner.shard import Shard
 from govscan.scanner.tiers import GOVSCAN_PREFIX, TierResolver
 from govscan.scanner.version import __version__
 from govscan.scanner.waivers import WaiverBook
+
+if TYPE_CHECKING:
+    from govscan.scanner.policies import PolicySet
 
 # The tool's own findings. Input errors block everywhere: an unreadable manifest is not a pass.
 INPUT_ERROR = RuleMeta(
@@ -98,6 +102,11 @@ WAIVER_PROBLEM = RuleMeta(
     platforms=(Platform.K8S, Platform.TERRAFORM, Platform.PULUMI),
 )
 TOOL_RULES: tuple[RuleMeta, ...] = (INPUT_ERROR, RULE_ERROR, DUPLICATE_KEY, WAIVER_PROBLEM)
+POLICY_ERROR = dataclasses.replace(
+    RULE_ERROR,
+    remediation="Fix the Rego policy (the message names its file and line), then re-run; `govscan policy test` runs its unit tests.",
+)
+"""A Rego rule that fails at run time: the same finding, but the fix is in the policy, not in govscan."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,18 @@ class ScanRequest:
     """Judge only the files this shard owns (--shard i/n); the others are read for cross-resource context."""
     context: tuple[str, ...] = ()
     """Paths read only so cross-resource rules and tiers see them (--context); never judged or reported."""
+    policies: tuple[str, ...] = ()
+    """Rego policies to run besides the built-in rules: directories, .rego files, git:REF:PATH."""
+    namespaces: tuple[str, ...] = ("main",)
+    """Globs on Rego package names whose deny / violation / warn rules run (Conftest's --namespace)."""
+    combine: bool = False
+    """Give Rego policies every resource of the scan as data.govscan.resources (cross-resource policies)."""
+    opa_url: str | None = None
+    """Evaluate Rego on this OPA server (policies pushed from --policy, or those already loaded there)."""
+
+
+POLICY_PREFIX = "policy."
+"""Rule ids of Rego policy rules: policy.<package>.<id or rule name>."""
 
 
 PARALLEL_MIN_FILES = 32
@@ -296,14 +317,19 @@ class FilePass:
         )
         self.deferred = _Dispatch([r for r in rules if r.meta.needs], config.pod_spec_paths)
         needs = {need for r in rules for need in r.meta.needs} | {"Namespace"}  # Namespace labels set tiers
-        self.index_kinds = frozenset(needs - {TIER, WORKLOADS})
+        self.index_kinds = frozenset(needs - {TIER, WORKLOADS, EVERYTHING})
         self.index_workloads = WORKLOADS in needs
+        self.index_everything = EVERYTHING in needs
         self.options = {r.id: config.options_for(r.meta) for r in rules}
         ctx = Context(pod_spec_paths=config.pod_spec_paths, settings=config.settings, today=today)
         self.views = {r.id: ctx.for_rule(r.id, ()) for r in rules if not r.meta.needs}
 
     def in_index(self, resource: Resource) -> bool:
-        return resource.kind in self.index_kinds or (self.index_workloads and self.local.is_workload(resource))
+        return (
+            self.index_everything
+            or resource.kind in self.index_kinds
+            or (self.index_workloads and self.local.is_workload(resource))
+        )
 
     def __call__(self, file: inputs.InputFile) -> _Batch:
         try:
@@ -509,7 +535,14 @@ class Engine:
         self.request = request
         self.config = request.config
         all_rules = builtin_rules() if rules is None else tuple(rules)
-        self.config.check_rules([r.meta for r in all_rules] + list(TOOL_RULES))
+        self.policies: PolicySet | None = None
+        if request.policies or request.opa_url:
+            from govscan.scanner.policies import load_policies
+
+            self.policies = load_policies(request)
+            all_rules = (*all_rules, *self.policies.rules)
+        unloaded = () if self.policies is not None else (POLICY_PREFIX,)
+        self.config.check_rules([r.meta for r in all_rules] + list(TOOL_RULES), unloaded)
         self.rules = select_rules(all_rules, request.rule_patterns, request.skip_patterns, request.domains)
         self.metas = {r.id: r.meta for r in self.rules}
         self.findings: list[Finding] = []
@@ -543,6 +576,8 @@ class Engine:
         finally:
             if collecting:
                 gc.enable()
+            if self.policies is not None:
+                self.policies.close()  # an OPA server forgets what this scan pushed
 
     def discover(self) -> tuple[list[inputs.InputFile], list[InputError]]:
         """The files to read, in a stable order: judged ones, and those read only for context."""
@@ -668,7 +703,7 @@ class Engine:
         target = self._target_of(resource)
         if outcome.status is Status.ERROR:
             self.evaluations.append(Evaluation(meta.id, resource.uid, Status.ERROR, tier, outcome.reason, target))
-            violation = Violation(outcome.reason)
+            violation = Violation(outcome.reason, rule=POLICY_ERROR if meta.id.startswith(POLICY_PREFIX) else None)
             rule_error = config_enforcement(self.config, RULE_ERROR, tier)
             self._emit(RULE_ERROR, resource, tier, rule_error, violation, location_of(resource, ""), waivers)
             return
@@ -692,9 +727,11 @@ class Engine:
         location: Location,
         waivers: WaiverBook | None,
     ) -> Finding:
+        meta = violation.rule or meta  # a Rego result's own domain, severity, remediation
         waiver: Waiver | None = None
         if waivers is not None:
             waiver = waivers.waiver_for(meta.id, resource, tier, violation.pointer)
+        waiver = waiver or violation.waiver  # annotation and config waivers first, then a Rego exception
         finding = Finding(
             rule_id=meta.id,
             domain=meta.domain,

@@ -278,11 +278,17 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """What a rule yields: a message and the JSON pointer of the offending (or missing) field."""
+    """What a rule yields: a message and the JSON pointer of the offending (or missing) field.
+
+    Built-in rules set nothing else. A Rego policy result may carry its own domain, severity and
+    remediation (`rule`, same id as the rule that yielded it) and a waiver its `exception` grants.
+    """
 
     message: str
     pointer: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
+    rule: RuleMeta | None = None
+    waiver: Waiver | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +303,9 @@ WORKLOADS = "@workload"
 
 TIER = "@tier"
 """In RuleMeta.needs: the rule calls `ctx.tier_of`, which reads Namespace labels from anywhere in the scan."""
+
+EVERYTHING = "@everything"
+"""In RuleMeta.needs: the rule reads every resource of the scan whole (`ctx.everything()`; Rego --combine)."""
 
 EnforcementTable = Mapping[Tier, Enforcement]
 
