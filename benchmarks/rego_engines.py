@@ -234,7 +234,11 @@ def deployment(i: int) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": f"web-{i}", "namespace": "shop-prod", "labels": {"app": "web"} | ({"owner": "t"} if i % 2 else {})},
+        "metadata": {
+            "name": f"web-{i}",
+            "namespace": "shop-prod",
+            "labels": {"app": "web"} | ({"owner": "t"} if i % 2 else {}),
+        },
         "spec": {
             "replicas": i % 3,
             "template": {
@@ -242,7 +246,9 @@ def deployment(i: int) -> dict[str, Any]:
                     "containers": [
                         {
                             "name": "app",
-                            "image": "registry.example.com/web:latest" if i % 4 == 0 else "registry.example.com/web:1.4.2",
+                            "image": "registry.example.com/web:latest"
+                            if i % 4 == 0
+                            else "registry.example.com/web:1.4.2",
                             "resources": {"limits": {"memory": "256Mi"}} if i % 5 else {},
                             "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
                         },
@@ -389,7 +395,9 @@ def main(argv: list[str]) -> int:
         compiled_ms, per_eval_us, first = speed(make, args.evaluations)
         results[engine.name] = first
         passed = sum(ok for _, ok, _ in rows)
-        print(f"## {engine.name} {engine.version}: coverage {passed}/{len(rows)}, compile {compiled_ms:.1f} ms, {per_eval_us:.0f} us/evaluation")
+        print(
+            f"## {engine.name} {engine.version}: coverage {passed}/{len(rows)}, compile {compiled_ms:.1f} ms, {per_eval_us:.0f} us/evaluation"
+        )
         for feature, ok, note in rows:
             print(f"  {'ok  ' if ok else 'FAIL'} {feature}{'  ' + note if note else ''}")
         print()

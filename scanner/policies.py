@@ -581,6 +581,8 @@ def load_policies(request: ScanRequest) -> PolicySet:
     cwd = request.cwd or Path.cwd()
     engine = _engine(request.opa_url)
     try:
+        if isinstance(engine, OpaServerRego):
+            engine.check()
         if request.policies:
             modules = read_sources(request.policies, cwd)
         else:

@@ -183,6 +183,10 @@ class OpaServerRego(RegoEngine):
         except (requests.ConnectionError, requests.Timeout, ConnectionsError) as exc:
             raise UsageError(f"--opa-url: cannot reach OPA at {self.url} ({type(exc).__name__}) while {what}") from None
 
+    def check(self) -> None:
+        """Fail before the scan, not on every resource, when the server cannot be reached."""
+        self._call("connecting", self._client.check_connection)
+
     def server_modules(self) -> list[PolicyModule]:
         """The policies the server already has (except modules a govscan run pushed)."""
         from opa_client.errors import PolicyNotFoundError
