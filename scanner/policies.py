@@ -620,7 +620,9 @@ def _require_combine(modules: Sequence[PolicyModule], definitions: Sequence[Rule
     packages = {d.path: d.package for d in definitions}
     for module in modules:
         if packages.get(module.path) in chosen and "data.govscan.resources" in module.source:
-            raise UsageError(f"{module.path} reads data.govscan.resources, which only --combine provides; add --combine")
+            raise UsageError(
+                f"{module.path} reads data.govscan.resources, which only --combine provides; add --combine"
+            )
 
 
 # --- govscan policy test ---------------------------------------------------------------------------------
