@@ -609,6 +609,8 @@ class Engine:
         waivers = WaiverBook(config, self.request.today)
         default_tier = self.request.tier or config.default_tier
         views = {r.id: ctx.for_rule(r.id, r.meta.needs) for r in self.rules if r.meta.needs}
+        if self.policies is not None and resources and any(r.id.startswith(POLICY_PREFIX) for r in self.rules):
+            self.policies.start(ctx)  # here, not in forked workers: one compile, one push to an OPA server
         deferred = self._deferred_outcomes(_Judging(self, batches, file_pass, resolver.tier_of, views))
 
         for batch, later in zip(batches, deferred, strict=True):

@@ -347,7 +347,10 @@ class PolicyRunner:
             lines.append("")
         return PolicyModule(f"govscan-entry-{self.entry[1]}.rego", "\n".join(lines))
 
-    def _start(self, ctx: Context) -> None:
+    def start(self, ctx: Context) -> None:
+        """Load the modules (and, with --combine, the scan's resources) into the engine, once."""
+        if self._started:
+            return
         if self.combine:
             resources = sorted(ctx.everything(), key=lambda r: (r.uid, r.source.path, r.source.document))
             documents = [dict(govscan_data(r, ctx), body=_input_body(r)) for r in resources]
@@ -360,7 +363,7 @@ class PolicyRunner:
         if self._last is not None and self._last[0] == key:
             return self._last[1]
         if not self._started:
-            self._start(ctx)
+            self.start(ctx)
         input_json = _json({"resource": _input_body(resource), "govscan": govscan_data(resource, ctx)})
         evaluated = _Evaluated()
         try:
@@ -565,6 +568,9 @@ class PolicySet:
 
     rules: tuple[Rule, ...]
     runner: PolicyRunner
+
+    def start(self, ctx: Context) -> None:
+        self.runner.start(ctx)
 
     def close(self) -> None:
         self.runner.close()

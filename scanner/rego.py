@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -165,9 +167,17 @@ class OpaServerRego(RegoEngine):
         self.url = f"{parts.scheme}://{parts.netloc}"
         port = parts.port or (443 if parts.scheme == "https" else 8181)
         # retries=0: a policy's runtime error is a 500 that retrying cannot fix
-        self._client = OpaClient(
-            host=parts.hostname, port=port, ssl=parts.scheme == "https", token=token, retries=0, timeout=timeout
+        self._connect = partial(
+            OpaClient,
+            host=parts.hostname,
+            port=port,
+            ssl=parts.scheme == "https",
+            token=token,
+            retries=0,
+            timeout=timeout,
         )
+        self._client = self._connect()
+        self._pid = os.getpid()
         self.run = secrets.token_hex(4)
         self._paths: dict[str, str] = {}
         """Policy id on the server -> the path messages show."""
@@ -233,6 +243,8 @@ class OpaServerRego(RegoEngine):
         import requests
 
         package, rule = "/".join(path[:-1]), path[-1]
+        if os.getpid() != self._pid:  # a forked worker: its own connections, never the parent's sockets
+            self._client, self._pid = self._connect(), os.getpid()
         try:
             body = self._call("evaluating", self._client.query_rule, json.loads(input_json), package, rule)
         except requests.HTTPError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,8 +17,9 @@ import pytest
 from opa_server import FakeOpa, running
 
 from govscan.reporters import render
+from govscan.scanner import engine as engine_module
 from govscan.scanner.config import Config, build_config
-from govscan.scanner.engine import PARALLEL_MIN_FILES, ScanRequest, scan
+from govscan.scanner.engine import ScanRequest, scan
 from govscan.scanner.errors import UsageError
 from govscan.scanner.model import Enforcement, ScanReport, Severity, Status
 from govscan.scanner.rego import PolicyCompileError
@@ -383,9 +385,16 @@ def test_rule_selection_takes_policy_ids() -> None:
     assert {e.rule_id for e in report.evaluations} == {"policy.main.owner-label"}
 
 
-def test_worker_processes_give_the_same_report(tmp_path: Path) -> None:
+def test_worker_processes_give_the_same_report(
+    opa_url: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--jobs 2 parses in workers and, past a threshold (lowered here to keep the test small), judges
+    the policy rules in forked workers too: the report must not change, nor the server's state."""
+    monkeypatch.setattr(engine_module, "PARALLEL_MIN_SUBJECTS", 20)
+    monkeypatch.setattr(engine_module, "PARALLEL_MIN_FILES", 4)
+    files = 8
     base = (ROOT / SHOP).read_text()
-    for i in range(PARALLEL_MIN_FILES + 4):
+    for i in range(files):
         (tmp_path / f"shop-{i:02}.yaml").write_text(base.replace("shop-prod", f"shop-{i:02}-prod"))
     (tmp_path / "policy").mkdir()
     for name in ("ownership.rego", "images.rego", "disruption.rego"):
@@ -398,6 +407,7 @@ def test_worker_processes_give_the_same_report(tmp_path: Path) -> None:
                 today=TODAY,
                 cwd=tmp_path,
                 jobs=jobs,
+                opa_url=opa_url,
                 policies=("policy",),
                 namespaces=("main", "crossresource"),
                 combine=True,
@@ -408,7 +418,10 @@ def test_worker_processes_give_the_same_report(tmp_path: Path) -> None:
     ]
     assert reports[0].findings == reports[1].findings
     assert reports[0].evaluations == reports[1].evaluations
-    assert sum(f.rule_id == "policy.crossresource.pdb-required" for f in reports[0].findings) == PARALLEL_MIN_FILES + 4
+    assert sum(f.rule_id == "policy.crossresource.pdb-required" for f in reports[0].findings) == files
+    if opa_url is not None:  # what the scans pushed is gone, whichever process evaluated
+        with urllib.request.urlopen(f"{opa_url}/v1/policies") as answer:
+            assert json.load(answer) == {"result": []}
 
 
 PLAN = {
