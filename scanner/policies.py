@@ -92,7 +92,7 @@ def read_sources(specs: Iterable[str], cwd: Path, *, tests: bool = False) -> lis
         if not found:
             what = ".rego files" if tests else ".rego files (other than *_test.rego)"
             raise UsageError(f"--policy {spec}: no {what} there")
-        modules.extend(found)
+        modules.extend(m for m in found if all(m.path != seen.path for seen in modules))
     return modules
 
 
@@ -217,7 +217,7 @@ def policy_rules(definitions: Sequence[RuleDefinition], namespaces: Sequence[str
         unnamed: list[RuleDefinition] = []
         for definition in group:
             result_id = definition.fields.get("id")
-            if isinstance(result_id, str):
+            if isinstance(result_id, str) and result_id != name:  # `"id": "deny"` in deny: the rule's own id
                 if not RESULT_ID.match(result_id):
                     raise PolicyCompileError(
                         definition.path, definition.line, f"result id {result_id!r}: use letters, digits, . _ -"
@@ -240,8 +240,6 @@ def policy_rules(definitions: Sequence[RuleDefinition], namespaces: Sequence[str
                     "one id names one rule",
                 )
             owners.setdefault(rule_id, definition)
-            if any(r.id == rule_id for r in rules):
-                continue
             fields = definition.fields if result_id is not None else {}
             _check_severity(fields.get("severity"), definition)
             rules.append(
@@ -530,7 +528,7 @@ class PolicyCheck:
             if rule.result_id is None and result.id is not None and result.id in rule.siblings:
                 continue
             message = result.message
-            if result.id is not None and result.id != rule.result_id:
+            if result.id not in (None, rule.result_id, rule.rule):
                 message = f"{message} [{result.id}]"  # an id known only at run time: shown, judged under the rule
             waiver = None
             hit = own_name in waived_names or (result.id is not None and result.id in waived_names)
@@ -661,7 +659,7 @@ def run_policy_tests(specs: Sequence[str], cwd: Path) -> list[TestOutcome]:
     outcomes = []
     for (package, name), definition in sorted(seen.items(), key=lambda item: (item[1].path, item[1].line)):
         try:
-            value = engine.evaluate([*package.split("."), name], "{}")
+            value = engine.evaluate([*package.split("."), name], None)  # no input, as `opa test` and Conftest
         except PolicyRuntimeError as exc:
             outcomes.append(TestOutcome(package, name, definition.path, definition.line, "error", str(exc)))
             continue

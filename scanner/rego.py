@@ -86,8 +86,9 @@ class RegoEngine(ABC):
         """Put a base document at data.<path>."""
 
     @abstractmethod
-    def evaluate(self, path: Sequence[str], input_json: str) -> Any:
-        """The value of data.<path> (JSON types) for this input, or UNDEFINED; raises PolicyRuntimeError."""
+    def evaluate(self, path: Sequence[str], input_json: str | None) -> Any:
+        """The value of data.<path> (JSON types) for this input (None: input undefined), or UNDEFINED;
+        raises PolicyRuntimeError."""
 
     def close(self) -> None:  # noqa: B027 (most engines hold nothing to release)
         """Release what the engine holds (an OPA server forgets what this engine pushed)."""
@@ -115,8 +116,9 @@ class EmbeddedRego(RegoEngine):
             document = {key: document}
         self._engine.add_data_json(json.dumps(document))
 
-    def evaluate(self, path: Sequence[str], input_json: str) -> Any:
-        self._engine.set_input_json(input_json)
+    def evaluate(self, path: Sequence[str], input_json: str | None) -> Any:
+        if input_json is not None:
+            self._engine.set_input_json(input_json)
         try:
             text = self._engine.eval_query_as_json(data_ref(path))
         except RuntimeError as exc:
@@ -239,14 +241,15 @@ class OpaServerRego(RegoEngine):
         self._call("pushing data", self._client.update_or_create_data, dict(value), endpoint)
         self._data.append(endpoint)
 
-    def evaluate(self, path: Sequence[str], input_json: str) -> Any:
+    def evaluate(self, path: Sequence[str], input_json: str | None) -> Any:
         import requests
 
         package, rule = "/".join(path[:-1]), path[-1]
         if os.getpid() != self._pid:  # a forked worker: its own connections, never the parent's sockets
             self._client, self._pid = self._connect(), os.getpid()
         try:
-            body = self._call("evaluating", self._client.query_rule, json.loads(input_json), package, rule)
+            value = json.loads(input_json) if input_json is not None else None
+            body = self._call("evaluating", self._client.query_rule, value, package, rule)
         except requests.HTTPError as exc:
             raise PolicyRuntimeError(self._server_message(exc.response)) from None
         return body.get("result", UNDEFINED)

@@ -464,3 +464,57 @@ def test_plan_values_marked_sensitive_never_reach_a_policy(tmp_path: Path) -> No
     report = policy_scan(None, targets=("plan.json",), policies=("leaky.rego",), cwd=tmp_path)
     assert [f.message for f in report.findings] == ["orders (production, create) has password ***"]
     assert "hunter2" not in render("json", report)
+
+
+CONFTEST_EXCEPTIONS = """\
+package main
+
+import rego.v1
+
+deny_host_network contains "shares the node's network" if input.spec.hostNetwork
+
+deny contains "plain deny" if input.kind == "Deployment"
+
+warn contains "warnings are not waived" if input.kind == "Deployment"
+
+exception contains rules if {
+\tinput.metadata.name == "node-agent"
+\trules := ["host_network"]
+}
+
+exception contains rules if {
+\tinput.metadata.name == "legacy"
+\trules := [""]
+}
+"""
+
+AGENTS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: node-agent, namespace: ops}
+spec: {hostNetwork: true}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: legacy, namespace: ops}
+spec: {hostNetwork: true}
+"""
+
+
+def test_exceptions_follow_conftest_names(opa_url: str | None, tmp_path: Path) -> None:
+    """`foo` waives deny_foo / violation_foo, "" waives plain deny / violation, warn is never waived."""
+    (tmp_path / "exceptions.rego").write_text(CONFTEST_EXCEPTIONS)
+    (tmp_path / "agents.yaml").write_text(AGENTS)
+    report = policy_scan(opa_url, targets=("agents.yaml",), policies=("exceptions.rego",), cwd=tmp_path)
+    assert sorted((f.rule_id, f.resource.name, f.waived) for f in report.findings) == [
+        ("policy.main.deny", "legacy", True),
+        ("policy.main.deny", "node-agent", False),
+        ("policy.main.deny_host_network", "legacy", False),
+        ("policy.main.deny_host_network", "node-agent", True),
+        ("policy.main.warn", "legacy", False),
+        ("policy.main.warn", "node-agent", False),
+    ]
+    assert statuses(report, "policy.main.deny_host_network") == {
+        "apps/Deployment/ops/node-agent": Status.WAIVED,
+        "apps/Deployment/ops/legacy": Status.FAIL,
+    }
