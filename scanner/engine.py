@@ -13,7 +13,7 @@ import hashlib
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -34,6 +34,7 @@ from govscan.scanner.model import (
     Enforcement,
     Evaluation,
     Finding,
+    Gap,
     Location,
     NotEvaluated,
     Origin,
@@ -148,6 +149,22 @@ POLICY_PREFIX = "policy."
 """Rule ids of Rego policy rules: policy.<package>.<id or rule name>."""
 
 
+@dataclass(frozen=True)
+class Page:
+    """Resources that come from somewhere other than files (a page of a cluster list), judged like one file's."""
+
+    resources: Sequence[Resource] = ()
+    gaps: Sequence[Gap] = ()
+    """Kinds that could not be read (403, 404, an expired list): their rules record not-evaluated."""
+    skipped: Sequence[Skipped] = ()
+    errors: Sequence[InputError] = ()
+    only: frozenset[str] | None = None
+    """Judge these resources with these rule ids only (an empty set: judge them with none)."""
+    indexed: bool = True
+    """False keeps the resources out of the index cross-resource rules read (drift: objects Git has
+    and the cluster lacks must not stand in for live ones)."""
+
+
 PARALLEL_MIN_FILES = 32
 """Below this many files, starting worker processes costs more than it saves."""
 PARALLEL_MIN_RESOURCES = 4000
@@ -195,6 +212,7 @@ def resource_ref(resource: Resource, target: str = "") -> ResourceRef:
         path=resource.source.display_path,
         line=_template_line(resource, line),
         target=target,
+        logical=resource.source.logical,
     )
 
 
@@ -241,6 +259,9 @@ class _Batch:
     context: bool = False
     """Read only for cross-resource context (another shard's file, or --context): its resources are
     index entries, never judged or counted."""
+    only: frozenset[str] | None = None
+    """Page.only: the rule ids that judge this batch (None: every applicable rule)."""
+    indexed: bool = True
 
 
 class _Dispatch:
@@ -265,6 +286,15 @@ class _Dispatch:
         if self.workload and self.is_workload(resource):
             found += [r for r in self.workload if r not in found]
         return [r for r in found if resource.platform in r.meta.platforms]
+
+    def judging(self, resource: Resource, withheld: frozenset[str], only: frozenset[str] | None) -> list[Rule]:
+        """`applicable`, less rules that name a kind whose content was withheld, and rules outside `only`."""
+        rules = self.applicable(resource)
+        if resource.kind in withheld:
+            rules = [r for r in rules if resource.kind not in r.meta.kinds]
+        if only is not None:
+            rules = [r for r in rules if r.id in only]
+        return rules
 
 
 def run_rule(rule: Rule, resource: Resource, index: int, ctx: Context, options: Any) -> _Outcome:
@@ -304,9 +334,12 @@ class FilePass:
         tf_root: Path | None = None,
         cwd: Path | None = None,
         jobs: int = 1,
+        withheld: frozenset[str] = frozenset(),
     ) -> None:
         tiers = [tier] if tier is not None else list(Tier)
         self.jobs = jobs
+        self.withheld = withheld
+        """Kinds read without their content (Secrets listed metadata-only): rules naming them do not judge them."""
         self.max_bytes = max_bytes
         self.tf_root, self.cwd = tf_root, cwd
         self.tier_tags = frozenset(config.tier_tags)
@@ -354,23 +387,34 @@ class FilePass:
             message = f"key {key!r} at {dup.pointer} is given twice; only the last value counts"
             violation = Violation(message, dup.pointer)
             batch.duplicates.append((position[id(dup.resource)], violation, location_of(dup.resource, dup.pointer)))
+        return self._fill(batch, loaded.resources)
+
+    def page(self, page: Page) -> _Batch:
+        """A page of resources read elsewhere (a cluster list), judged as a file's would be."""
+        batch = _Batch(skipped=list(page.skipped), errors=list(page.errors), only=page.only, indexed=page.indexed)
+        return self._fill(batch, list(page.resources))
+
+    def _fill(self, batch: _Batch, resources: list[Resource]) -> _Batch:
         memo: dict[int, Mapping[str, Position]] = {}
-        batch.outcomes = self.local_outcomes(loaded.resources)
-        for i, resource in enumerate(loaded.resources):
-            subject = bool(self.deferred.applicable(resource))
+        batch.outcomes = self.local_outcomes(resources, only=batch.only)
+        for i, resource in enumerate(resources):
+            subject = bool(self.deferred.judging(resource, self.withheld, batch.only))
             if subject:
                 batch.subjects.append(i)
             batch.resources.append(self._keep(resource, subject, memo))
         return batch
 
-    def local_outcomes(self, resources: list[Resource], start: int = 0, end: int | None = None) -> list[_Outcome]:
+    def local_outcomes(
+        self, resources: list[Resource], start: int = 0, end: int | None = None, only: frozenset[str] | None = None
+    ) -> list[_Outcome]:
         """The streaming rules over resources[start:end]; forked workers share a big file's half each."""
-        if end is None and self.jobs > 1 and len(resources) >= PARALLEL_MIN_RESOURCES and _may_fork():
+        parallel = end is None and only is None and self.jobs > 1 and len(resources) >= PARALLEL_MIN_RESOURCES
+        if parallel and _may_fork():
             return _outcomes_in_workers(self, resources)
         outcomes = []
         for i in range(start, len(resources) if end is None else end):
             resource = resources[i]
-            for rule in self.local.applicable(resource):
+            for rule in self.local.judging(resource, self.withheld, only):
                 outcomes.append(run_rule(rule, resource, i, self.views[rule.id], self.options[rule.id]))
         return outcomes
 
@@ -505,20 +549,27 @@ class _Judging:
         file_pass: FilePass,
         tier_of: Callable[[Resource], Tier],
         views: Mapping[str, Context],
+        unreadable: Mapping[str, str],
     ) -> None:
         self.engine, self.batches, self.file_pass, self.tier_of, self.views = engine, batches, file_pass, tier_of, views
+        self.unreadable = unreadable
+        """Rule id -> why it cannot be judged: something it needs was not (fully) read (a Gap)."""
         self.subjects = [(b, i) for b, batch in enumerate(batches) for i in batch.subjects]
 
     def run(self, start: int, end: int) -> list[tuple[int, _Outcome]]:
         done = []
         options = self.file_pass.options
         for b, i in self.subjects[start:end]:
-            resource = self.batches[b].resources[i]
+            batch = self.batches[b]
+            resource = batch.resources[i]
             tier = self.tier_of(resource)
-            for rule in self.file_pass.deferred.applicable(resource):
+            for rule in self.file_pass.deferred.judging(resource, self.file_pass.withheld, batch.only):
                 if self.engine._enforcement_for(rule.meta, tier) is Enforcement.OFF:
                     continue
-                done.append((b, run_rule(rule, resource, i, self.views[rule.id], options[rule.id])))
+                if rule.id in self.unreadable:  # judging without what it needs could pass wrongly
+                    done.append((b, _Outcome(rule.id, i, Status.NOT_EVALUATED, reason=self.unreadable[rule.id])))
+                else:
+                    done.append((b, run_rule(rule, resource, i, self.views[rule.id], options[rule.id])))
         return done
 
 
@@ -597,10 +648,17 @@ class Engine:
     def _target_of(self, resource: Resource) -> str:
         return self._file_targets.get(resource.source.path, "")
 
-    def judge(self, batches: list[_Batch], file_pass: FilePass, files: int) -> ScanReport:
+    def run_pages(self, pages: Iterable[Page], withheld: Sequence[Gap] = (), files: int = 0) -> ScanReport:
+        """Judge resources that arrive in pages (a live cluster), page by page as files stream in `run`."""
+        stream = PageStream(self, withheld)
+        for page in pages:
+            stream.feed(page)
+        return stream.finish(files)
+
+    def judge(self, batches: list[_Batch], file_pass: FilePass, files: int, gaps: Sequence[Gap] = ()) -> ScanReport:
         config = self.config
         resources = [r for b in batches for r in b.resources]
-        index = [r for r in resources if file_pass.in_index(r)]
+        index = [r for b in batches if b.indexed for r in b.resources if file_pass.in_index(r)]
         resolver = TierResolver(config, self.request.tier, index, self.request.workspace)
         ctx = Context(
             index, resolver.tier_of, config.pod_spec_paths, config.settings, self.request.today,
@@ -611,7 +669,8 @@ class Engine:
         views = {r.id: ctx.for_rule(r.id, r.meta.needs) for r in self.rules if r.meta.needs}
         if self.policies is not None and resources and any(r.id.startswith(POLICY_PREFIX) for r in self.rules):
             self.policies.start(ctx)  # here, not in forked workers: one compile, one push to an OPA server
-        deferred = self._deferred_outcomes(_Judging(self, batches, file_pass, resolver.tier_of, views))
+        unreadable = {r.id: reason for r in self.rules if (reason := _unmet_need(r, gaps, file_pass.local))}
+        deferred = self._deferred_outcomes(_Judging(self, batches, file_pass, resolver.tier_of, views, unreadable))
 
         for batch, later in zip(batches, deferred, strict=True):
             if batch.context:
@@ -629,6 +688,7 @@ class Engine:
             for outcome in later:
                 resource = batch.resources[outcome.resource]
                 self._settle(outcome, resource, resolver.tier_of(resource), waivers)
+        self._gap_evaluations(gaps, resources, file_pass, resolver)
 
         for problem in waivers.problems():
             resource = problem.resource
@@ -688,6 +748,32 @@ class Engine:
         for batch_number, outcome in done:
             per_batch[batch_number].append(outcome)
         return per_batch
+
+    def _gap_evaluations(
+        self, gaps: Sequence[Gap], resources: list[Resource], file_pass: FilePass, resolver: TierResolver
+    ) -> None:
+        """One not-evaluated per (rule, unread kind and scope) for the rules that judge that kind."""
+        seen_kinds = {r.kind for r in resources}
+        recorded: set[tuple[str, str]] = set()
+        for gap in gaps:
+            if gap.content_only and gap.kind not in seen_kinds:
+                continue  # no such object exists, so nothing went unjudged
+            stand_in = gap_resource(gap)
+            tier = resolver.tier_of(stand_in)
+            is_workload = file_pass.local.is_workload(stand_in)
+            for rule in self.rules:
+                kinds = rule.meta.kinds
+                named = gap.kind in kinds
+                # metadata still reaches workload and generic rules; a missing object reaches none
+                unread = not gap.content_only and (not kinds or (WORKLOADS in kinds and is_workload))
+                if not (named or unread):
+                    continue
+                if Platform.K8S not in rule.meta.platforms or (rule.id, gap.scope) in recorded:
+                    continue
+                if self._enforcement_for(rule.meta, tier) is Enforcement.OFF:
+                    continue
+                recorded.add((rule.id, gap.scope))
+                self.evaluations.append(Evaluation(rule.id, gap.scope, Status.NOT_EVALUATED, tier, gap.reason))
 
     def _enforcement_for(self, meta: RuleMeta, tier: Tier) -> Enforcement:
         key = (meta.id, tier)
@@ -781,6 +867,51 @@ class Engine:
             )
         )
         self.evaluations.append(Evaluation(meta.id, ref.uid, Status.ERROR, tier, error.problem, ref.target))
+
+
+class PageStream:
+    """Pages fed into an engine one at a time, then judged: what `Engine.run_pages` does, open so that
+    one reader can feed the same pages to two engines (drift judges live objects twice).
+
+    `withheld` names kinds whose objects arrive without content (Secrets listed metadata-only),
+    known before the first page: rules naming those kinds record not-evaluated instead of judging.
+    """
+
+    def __init__(self, engine: Engine, withheld: Sequence[Gap] = ()) -> None:
+        request = engine.request
+        self.engine = engine
+        self.file_pass = FilePass(
+            engine.rules, engine.config, request.tier, request.today, request.max_file_bytes,
+            withheld=frozenset(g.kind for g in withheld),
+        )  # fmt: skip
+        self.batches: list[_Batch] = []
+        self.gaps: list[Gap] = list(withheld)
+
+    def feed(self, page: Page) -> None:
+        self.batches.append(self.file_pass.page(page))
+        self.gaps.extend(page.gaps)
+
+    def finish(self, files: int = 0) -> ScanReport:
+        try:
+            return self.engine.judge(self.batches, self.file_pass, files, self.gaps)
+        finally:
+            if self.engine.policies is not None:
+                self.engine.policies.close()  # as Engine.run: an OPA server forgets what this scan pushed
+
+
+def gap_resource(gap: Gap) -> Resource:
+    """A stand-in for the objects a gap covers, so tiers and workload kinds are decided as for real ones."""
+    source = Source(Origin.CLUSTER, gap.scope)
+    return Resource(gap.scope, Platform.K8S, gap.kind, gap.api_version, "*", gap.namespace, {}, source)
+
+
+def _unmet_need(rule: Rule, gaps: Sequence[Gap], dispatch: _Dispatch) -> str:
+    """Why a cross-resource rule cannot be judged: something it reads through ctx was not (fully) read."""
+    for need in rule.meta.needs:
+        for gap in gaps:
+            if need == gap.kind or (need == WORKLOADS and dispatch.is_workload(gap_resource(gap))):
+                return f"needs {gap.kind} objects, not read: {gap.reason}"
+    return ""
 
 
 def config_enforcement(config: Config, meta: RuleMeta, tier: Tier) -> Enforcement:

@@ -175,6 +175,8 @@ class Source:
     document: int = 0
     template: str | None = None
     positions: Mapping[str, Position] = field(default_factory=dict, compare=False, repr=False)
+    logical: str | None = None
+    """A live object's stable logical location, `context/namespace/Kind/name` (None for files)."""
 
     @property
     def display_path(self) -> str:
@@ -391,6 +393,8 @@ class ResourceRef:
     line: int
     target: str = ""
     """The scan target (a path as given on the command line, `-` for stdin) the resource was read from."""
+    logical: str | None = None
+    """A live object's `context/namespace/Kind/name` (Source.logical); None for files."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,6 +454,29 @@ class Skipped:
     line: int
     reason: str
     target: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Objects of one kind govscan could not read (a 403, an unserved CRD, a Secret listed metadata-only).
+
+    Rules that judge the kind record not-evaluated for `scope`; rules that need it (RuleMeta.needs)
+    record not-evaluated on every resource they would have judged. Never a pass.
+    """
+
+    kind: str
+    api_version: str
+    namespace: str | None
+    """The namespace that could not be read; None for all namespaces or a cluster-scoped kind."""
+    reason: str
+    content_only: bool = False
+    """The objects were read without their content (metadata only): only rules naming the kind are affected."""
+
+    @property
+    def scope(self) -> str:
+        """A uid-shaped name for what was not read: `apps/Deployment/erp-prod/*`."""
+        group = self.api_version.rsplit("/", 1)[0] if "/" in self.api_version else "core"
+        return f"{group}/{self.kind}/{self.namespace or '*'}/*"
 
 
 @dataclass(frozen=True, slots=True)

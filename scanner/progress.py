@@ -10,17 +10,17 @@ from typing import TextIO
 CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "JENKINS_URL", "TF_BUILD")
 
 
-def wanted(stream: TextIO = sys.stderr) -> bool:
+def wanted(stream: TextIO | None = None) -> bool:
     if any(os.environ.get(name) for name in CI_VARIABLES):
         return False
-    return stream.isatty()
+    return (stream or sys.stderr).isatty()  # looked up per call: sys.stderr may be swapped after import
 
 
 class Progress:
     """`Progress(total, "files")(done)` redraws one status line at most ten times a second."""
 
-    def __init__(self, stream: TextIO = sys.stderr, min_interval: float = 0.1) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, min_interval: float = 0.1) -> None:
+        self.stream = stream or sys.stderr
         self.min_interval = min_interval
         self._last = 0.0
         self._shown = False
