@@ -11,6 +11,9 @@ that only appears in findings (e.g. `govscan.input-error`). Results follow GitHu
   `security-severity` property, which GitHub uses to rank alerts.
 - `artifactLocation.uri` is repo-relative with forward slashes and `uriBaseId` "%SRCROOT%"; absolute paths
   become `file://` URIs (no base id), `<stdin>` becomes "stdin".
+- Live objects (`govscan cluster`, `govscan drift`) keep their logical location `context/namespace/Kind/name`
+  as the logical location's fully qualified name; their physical location is the Git file when the
+  object could be traced to one, else a stable pseudo-path `cluster/<context>/<namespace>/<Kind>/<name>.yaml`.
 - `partialFingerprints` derive from the engine's fingerprint (rule + resource uid + pointer), never from
   line numbers, so moving a manifest does not reopen an alert.
 - Waived findings stay in the output with a `suppressions` entry: "inSource" for annotation waivers,
@@ -196,7 +199,9 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
                         "startColumn": max(1, finding.location.column),
                     },
                 },
-                "logicalLocations": [{"name": resource.name, "fullyQualifiedName": resource.uid, "kind": "resource"}],
+                "logicalLocations": [
+                    {"name": resource.name, "fullyQualifiedName": resource.logical or resource.uid, "kind": "resource"}
+                ],
             }
         ],
         "partialFingerprints": {
@@ -211,6 +216,8 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
             "resourceUid": resource.uid,
         },
     }
+    if resource.logical:
+        out["properties"]["liveObject"] = resource.logical
     if finding.waiver is not None:
         out["suppressions"] = [suppression(finding)]
     return out

@@ -16,6 +16,8 @@ from govscan.scanner.errors import GovscanError, UsageError
 from govscan.scanner.version import __version__
 
 if TYPE_CHECKING:
+    from govscan.scanner.engine import ScanRequest
+    from govscan.scanner.loaders.cluster import Target
     from govscan.scanner.model import ScanReport
 
 app = typer.Typer(
@@ -370,6 +372,319 @@ def merge(
     if gate.exit_code == 2:
         typer.echo(f"govscan: error: {gate.reason}", err=True)
     raise typer.Exit(gate.exit_code)
+
+
+# --- live clusters: govscan cluster, govscan cluster check-access, govscan drift --------------------
+
+cluster_app = typer.Typer(invoke_without_command=True)
+app.add_typer(cluster_app, name="cluster")
+
+KubeconfigOption = Annotated[
+    Path | None, typer.Option("--kubeconfig", help="Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).")
+]
+ContextOption = Annotated[str | None, typer.Option("--context", help="Kubeconfig context (default: current-context).")]
+NamespaceOption = Annotated[
+    str | None, typer.Option("--namespace", "-n", help="Only this namespace (default: the context's namespace).")
+]
+AllNamespacesOption = Annotated[bool, typer.Option("--all-namespaces", "-A", help="Every namespace.")]
+InClusterOption = Annotated[
+    bool, typer.Option("--in-cluster", help="Use the pod's service account (the nightly audit CronJob).")
+]
+TimeoutOption = Annotated[float, typer.Option("--request-timeout", min=1, help="Seconds each API request may take.")]
+ReadSecretsOption = Annotated[
+    bool,
+    typer.Option(
+        "--read-secrets",
+        help="Read Secret values when a rule needs them (default: Secrets are listed as metadata only).",
+    ),
+]
+FormatOption = Annotated[list[str], typer.Option("--format", "-f", help=FORMATS_HELP)]
+OutputOption = Annotated[
+    list[Path], typer.Option("--output", "-o", help="Write the matching --format to this file (paired in order).")
+]
+TierOption = Annotated[
+    str | None, typer.Option(help="Treat every resource as this tier: production, staging, qa, development, sandbox.")
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Config file (default: nearest .govscan.yaml above here).")
+]
+NoConfigOption = Annotated[bool, typer.Option("--no-config", help="Ignore .govscan.yaml files; use built-in defaults.")]
+RuleOption = Annotated[list[str], typer.Option("--rule", "-r", help="Run only rules matching this id or glob.")]
+SkipRuleOption = Annotated[list[str], typer.Option("--skip-rule", help="Do not run rules matching this id or glob.")]
+DomainOption = Annotated[list[str], typer.Option("--domain", "-d", help="Run only rules of this domain.")]
+FailOnOption = Annotated[str, typer.Option(help="Lowest enforcement that fails the gate: block, warn or info.")]
+SoftFailOption = Annotated[
+    bool, typer.Option("--soft-fail", help="Report blocking findings but exit 0 (never hides exit 2 or 3).")
+]
+IncompleteOption = Annotated[
+    bool,
+    typer.Option("--fail-on-incomplete", help="Exit 3 when any rule could not be evaluated (e.g. a 403 on a kind)."),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress line on the terminal.")]
+ColorOption = Annotated[
+    bool | None, typer.Option("--color/--no-color", help="Force colour on or off (default: on for a terminal).")
+]
+
+
+def _scan_request(
+    targets: tuple[str, ...],
+    config_start: Path,
+    config: Path | None,
+    no_config: bool,
+    tier: str | None,
+    fail_on: str,
+    rule: list[str],
+    skip_rule: list[str],
+    domain: list[str],
+    soft_fail: bool,
+    fail_on_incomplete: bool,
+) -> ScanRequest:
+    """The ScanRequest of a live command (cluster, drift): same meaning as `scan`'s flags."""
+    from govscan.scanner.config import find_config, load_config
+    from govscan.scanner.engine import ScanRequest
+    from govscan.scanner.model import Enforcement, Tier
+
+    try:
+        tier_value = Tier.parse(tier) if tier else None
+    except ValueError:
+        raise UsageError(
+            f"--tier: unknown tier {tier!r}; choose production, staging, qa, development or sandbox"
+        ) from None
+    try:
+        threshold = Enforcement.parse(fail_on)
+        if threshold is Enforcement.OFF:
+            raise KeyError(fail_on)
+    except KeyError:
+        raise UsageError(f"--fail-on: {fail_on!r} is not one of block, warn, info") from None
+    config_path = None if no_config else (config or find_config(config_start))
+    return ScanRequest(
+        targets=targets,
+        config=load_config(config_path),
+        tier=tier_value,
+        rule_patterns=tuple(rule),
+        skip_patterns=tuple(skip_rule),
+        domains=tuple(domain),
+        fail_on=threshold,
+        soft_fail=soft_fail,
+        fail_on_incomplete=fail_on_incomplete,
+        today=dt.date.today(),
+    )
+
+
+def _target(
+    kubeconfig: Path | None,
+    context: str | None,
+    namespace: str | None,
+    all_namespaces: bool,
+    in_cluster: bool,
+    timeout: float,
+) -> Target:
+    from govscan.scanner.loaders.cluster import Target
+
+    if namespace and all_namespaces:
+        raise UsageError("--namespace and --all-namespaces exclude each other")
+    if in_cluster and (kubeconfig or context):
+        raise UsageError("--in-cluster uses the pod's service account; drop --kubeconfig/--context")
+    return Target(kubeconfig, context, namespace, all_namespaces, in_cluster, timeout)
+
+
+def _finish(report: ScanReport, formats: list[str], output: list[Path], color: bool | None) -> NoReturn:
+    write_reports(report, formats, output, color)
+    if report.gate.exit_code == 2:
+        typer.echo(f"govscan: error: {report.gate.reason}", err=True)
+    raise typer.Exit(report.gate.exit_code)
+
+
+@cluster_app.callback()
+def cluster(
+    ctx: typer.Context,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    namespace: NamespaceOption = None,
+    all_namespaces: AllNamespacesOption = False,
+    in_cluster: InClusterOption = False,
+    request_timeout: TimeoutOption = 30.0,
+    read_secrets: ReadSecretsOption = False,
+    source_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--source-root",
+            exists=True,
+            file_okay=False,
+            help="Git checkout that Argo CD / Flux deploy from: tracked objects' findings point at their files.",
+        ),
+    ] = None,
+    format: FormatOption = [],  # noqa: B006
+    output: OutputOption = [],  # noqa: B006
+    tier: TierOption = None,
+    config: ConfigOption = None,
+    no_config: NoConfigOption = False,
+    rule: RuleOption = [],  # noqa: B006
+    skip_rule: SkipRuleOption = [],  # noqa: B006
+    domain: DomainOption = [],  # noqa: B006
+    fail_on: FailOnOption = "block",
+    soft_fail: SoftFailOption = False,
+    fail_on_incomplete: IncompleteOption = False,
+    quiet: QuietOption = False,
+    color: ColorOption = None,
+) -> None:
+    """Audit a live cluster with the same rules, tiers, waivers, gate and reports as scan.
+
+    Only kinds the enabled rules need are listed, page by page; Namespaces' govscan.io/tier labels decide tiers as in scan. A kind the credentials cannot read (403) or the cluster does not serve (404) makes the rules that need it report not evaluated in every format; --fail-on-incomplete turns that into exit 3. Secrets are listed as metadata only unless --read-secrets. Findings point at the Git file when an Argo CD tracking annotation or Flux labels name one under --source-root, else at cluster/<context>/<namespace>/<Kind>/<name>.yaml.
+
+    `govscan cluster check-access` asks the API server whether these credentials may read all of it.
+
+    Examples:\n
+      govscan cluster -A -f table -f sarif -o - -o cluster.sarif\n
+      govscan cluster --context prod -n erp-prod --fail-on-incomplete\n
+      govscan cluster -A --source-root ~/src/gitops -f sarif -o cluster.sarif\n
+      govscan cluster --in-cluster -A -f json -o /reports/cluster.json
+    """
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = {"kubeconfig": kubeconfig, "context": context, "namespace": namespace,
+                   "all_namespaces": all_namespaces, "in_cluster": in_cluster}  # fmt: skip
+        return
+    from govscan.scanner import progress
+    from govscan.scanner.live import ClusterRequest, audit
+
+    try:
+        formats = check_formats(format, output)
+        target = _target(kubeconfig, context, namespace, all_namespaces, in_cluster, request_timeout)
+        scan_request = _scan_request(
+            (), source_root or Path.cwd(), config, no_config, tier, fail_on, rule, skip_rule, domain, soft_fail,
+            fail_on_incomplete,
+        )  # fmt: skip
+        request = ClusterRequest(scan_request, target, read_secrets, source_root)
+        meter = progress.Progress() if progress.wanted() and not quiet else None
+        try:
+            report = audit(request, meter)
+        finally:
+            if meter is not None:
+                meter.close()
+    except GovscanError as exc:
+        _fail(str(exc), exc.exit_code)
+    _finish(report, formats, output, color)
+
+
+@cluster_app.command("check-access")
+def cluster_check_access(
+    ctx: typer.Context,
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    namespace: NamespaceOption = None,
+    all_namespaces: AllNamespacesOption = False,
+    in_cluster: InClusterOption = False,
+    request_timeout: TimeoutOption = 30.0,
+    tier: TierOption = None,
+    config: ConfigOption = None,
+    no_config: NoConfigOption = False,
+    rule: RuleOption = [],  # noqa: B006
+    skip_rule: SkipRuleOption = [],  # noqa: B006
+    domain: DomainOption = [],  # noqa: B006
+) -> None:
+    """May these credentials read everything the enabled rules need? (SelfSubjectAccessReviews)
+
+    For each kind the enabled rules judge or read, asks whether list and get are allowed where an audit with the same flags would read, and prints what is missing. Exit 0: everything granted; 3: something is missing (those rules would report not evaluated); 2: the cluster could not be asked.
+
+    Examples:\n
+      govscan cluster check-access -A\n
+      govscan cluster check-access --context prod -n erp-prod --skip-rule secrets.committed-secret
+    """
+    from govscan.scanner.live import ClusterRequest, check_access, render_access
+
+    given = ctx.obj or {}
+    try:
+        target = _target(
+            kubeconfig or given.get("kubeconfig"),
+            context or given.get("context"),
+            namespace or given.get("namespace"),
+            all_namespaces or bool(given.get("all_namespaces")),
+            in_cluster or bool(given.get("in_cluster")),
+            request_timeout,
+        )
+        scan_request = _scan_request(
+            (), Path.cwd(), config, no_config, tier, "block", rule, skip_rule, domain, False, False
+        )
+        access = check_access(ClusterRequest(scan_request, target))
+    except GovscanError as exc:
+        _fail(str(exc), exc.exit_code)
+    sys.stdout.write(render_access(access))
+    raise typer.Exit(3 if access.missing else 0)
+
+
+@app.command()
+def drift(
+    desired: Annotated[
+        list[str],
+        typer.Argument(
+            help="The desired state: manifest files or directories, Helm output; - reads stdin.", show_default=False
+        ),
+    ],
+    kubeconfig: KubeconfigOption = None,
+    context: ContextOption = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option("--namespace", "-n", help="Namespace for manifests that set none (default: the context's)."),
+    ] = None,
+    all_namespaces: Annotated[
+        bool, typer.Option("--all-namespaces", "-A", help="Look for unmanaged objects in every namespace.")
+    ] = False,
+    in_cluster: InClusterOption = False,
+    request_timeout: TimeoutOption = 30.0,
+    read_secrets: ReadSecretsOption = False,
+    format: FormatOption = [],  # noqa: B006
+    output: OutputOption = [],  # noqa: B006
+    tier: TierOption = None,
+    config: ConfigOption = None,
+    no_config: NoConfigOption = False,
+    rule: Annotated[
+        list[str],
+        typer.Option("--rule", "-r", help="Policy rules compared for hand edits (or drift.* checks) to run."),
+    ] = [],  # noqa: B006
+    skip_rule: Annotated[
+        list[str], typer.Option("--skip-rule", help="Policy rules or drift.* checks not to run.")
+    ] = [],  # noqa: B006
+    domain: DomainOption = [],  # noqa: B006
+    fail_on: FailOnOption = "block",
+    soft_fail: SoftFailOption = False,
+    fail_on_incomplete: IncompleteOption = False,
+    quiet: QuietOption = False,
+    color: ColorOption = None,
+) -> None:
+    """Compare the desired state in Git with the live cluster, and gate on the drift.
+
+    Findings in domain drift: objects missing from the cluster (drift.missing); objects in governed namespaces that Git does not have (drift.unmanaged); fields the manifests set that differ live, server defaults ignored (drift.modified); policy findings live that Git does not have (drift.hand-edit). Governed namespaces are those the desired state touches plus drift.namespaces in .govscan.yaml, which also sets each check's enforcement per tier. Exit codes as for scan.
+
+    Examples:\n
+      govscan drift overlays/production --context prod\n
+      helm template erp ./chart -f values-prod.yaml | govscan drift - -n erp-prod\n
+      govscan drift k8s/ --in-cluster -f json -o /reports/drift.json -f sarif -o /reports/drift.sarif
+    """
+    from govscan.scanner import progress
+    from govscan.scanner.drift import DriftRequest
+    from govscan.scanner.drift import drift as run_drift
+
+    try:
+        formats = check_formats(format, output)
+        if desired == ["-"] and sys.stdin.isatty():
+            raise UsageError(
+                "reading manifests from stdin, but stdin is a terminal; pipe input, e.g. helm template . | govscan drift -"
+            )
+        target = _target(kubeconfig, context, namespace, all_namespaces, in_cluster, request_timeout)
+        start = Path(next((p for p in desired if p != "-"), "."))
+        scan_request = _scan_request(
+            tuple(desired), start, config, no_config, tier, fail_on, rule, skip_rule, domain, soft_fail,
+            fail_on_incomplete,
+        )  # fmt: skip
+        meter = progress.Progress() if progress.wanted() and not quiet else None
+        try:
+            report = run_drift(DriftRequest(scan_request, target, read_secrets), meter)
+        finally:
+            if meter is not None:
+                meter.close()
+    except GovscanError as exc:
+        _fail(str(exc), exc.exit_code)
+    _finish(report, formats, output, color)
 
 
 @rules_app.command("list")

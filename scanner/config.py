@@ -32,6 +32,8 @@ _enforcement = {
     ]
 }
 _pattern_map = {"type": "object", "additionalProperties": {"enum": TIER_NAMES}}
+_names = {"type": "array", "items": {"type": "string", "minLength": 1}}
+DRIFT_CHECKS = ("missing", "unmanaged", "modified", "hand-edit")
 
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -91,6 +93,22 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": {"type": "string", "pattern": r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$"},
         },
         "settings": {"type": "object"},
+        "drift": {
+            "type": "object",
+            "description": "govscan drift: governed namespaces, ignored objects and fields, enforcement per check",
+            "additionalProperties": False,
+            "properties": {
+                "namespaces": _names,
+                "kinds": _names,
+                "ignore": _names,
+                "ignore_fields": {"type": "array", "items": {"type": "string", "pattern": "^/"}},
+                "enforcement": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {check: _enforcement for check in DRIFT_CHECKS},
+                },
+            },
+        },
     },
 }
 
@@ -116,6 +134,22 @@ class RuleSettings:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DriftSettings:
+    """The `drift:` section: what `govscan drift` governs besides what the desired state touches."""
+
+    namespaces: tuple[str, ...] = ()
+    """Governed namespaces besides those the desired state touches (unmanaged objects are looked for there)."""
+    kinds: tuple[str, ...] = ()
+    """Kinds (`Kind` or `group/Kind`) looked at for unmanaged objects besides those Git and the rules name."""
+    ignore: tuple[str, ...] = ()
+    """Live objects never reported as unmanaged: globs on uid, Kind/name or namespace/Kind/name."""
+    ignore_fields: tuple[str, ...] = ()
+    """JSON pointer globs never reported as modified (`/metadata/annotations/*`)."""
+    enforcement: Mapping[str, Mapping[Tier, Enforcement]] = field(default_factory=dict)
+    """Per check (missing, unmanaged, modified, hand-edit): enforcement per tier over the defaults."""
+
+
 DEFAULT_TIER_TAGS = ("govscan.io/tier", "Environment", "environment", "Env", "env", "Tier", "tier", "Stage", "stage")
 
 
@@ -135,6 +169,7 @@ class Config:
     max_waiver_days: int | None = None
     pod_spec_paths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
+    drift: DriftSettings = field(default_factory=DriftSettings)
     _options_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def _matching(self, rule_id: str) -> list[RuleSettings]:
@@ -334,14 +369,26 @@ def load_config(path: Path | None) -> Config:
     return build_config(data, str(path))
 
 
+def _enforcement_table(value: str | Mapping[str, str]) -> dict[Tier, Enforcement]:
+    if isinstance(value, str):
+        return {tier: Enforcement.parse(value) for tier in TIERS}
+    return {Tier(t): Enforcement.parse(v) for t, v in value.items()}
+
+
+def _drift_settings(data: Mapping[str, Any]) -> DriftSettings:
+    return DriftSettings(
+        namespaces=tuple(data.get("namespaces") or ()),
+        kinds=tuple(data.get("kinds") or ()),
+        ignore=tuple(data.get("ignore") or ()),
+        ignore_fields=tuple(data.get("ignore_fields") or ()),
+        enforcement={check: _enforcement_table(v) for check, v in (data.get("enforcement") or {}).items()},
+    )
+
+
 def build_config(data: Mapping[str, Any], where: str) -> Config:
     rules = []
     for pattern, entry in (data.get("rules") or {}).items():
-        enforcement = entry.get("enforcement", {})
-        if isinstance(enforcement, str):
-            table = {tier: Enforcement.parse(enforcement) for tier in TIERS}
-        else:
-            table = {Tier(t): Enforcement.parse(v) for t, v in enforcement.items()}
+        table = _enforcement_table(entry.get("enforcement", {}))
         rules.append(RuleSettings(pattern, entry.get("enabled"), table, dict(entry.get("options") or {})))
     waivers = []
     for i, item in enumerate(data.get("waivers") or []):
@@ -372,4 +419,5 @@ def build_config(data: Mapping[str, Any], where: str) -> Config:
         max_waiver_days=policy.get("max_days"),
         pod_spec_paths={k: tuple(v.split(".")) for k, v in (data.get("workloads") or {}).items()},
         settings=dict(data.get("settings") or {}),
+        drift=_drift_settings(data.get("drift") or {}),
     )
