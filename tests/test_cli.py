@@ -253,6 +253,11 @@ def test_version_loads_no_framework(tmp_path: Path) -> None:
     assert _loaded("version", cwd=tmp_path) == set()
 
 
+def test_cluster_and_drift_help_load_no_kubernetes(tmp_path: Path) -> None:
+    assert "kubernetes" not in _loaded("cluster", "--help", cwd=tmp_path)
+    assert "kubernetes" not in _loaded("drift", "--help", cwd=tmp_path)
+
+
 def test_a_json_scan_loads_only_what_it_uses(tmp_path: Path) -> None:
     (tmp_path / "app.yaml").write_text(DEPLOYMENT.format(replicas=2))
     loaded = _loaded("scan", "app.yaml", "--no-config", "-q", "-f", "json", "-o", "out.json", cwd=tmp_path)

@@ -549,3 +549,32 @@ def test_objects_tracked_by_argo_cd_point_at_their_git_file(fake: FakeCluster, s
     }
     fingerprints = {r["partialFingerprints"]["govscan/v1"] for r in results}
     assert len(fingerprints) == 2
+
+
+def test_waivers_apply_to_live_objects_as_to_manifests(fake: FakeCluster, served: Served, tmp_path: Path) -> None:
+    config = tmp_path / ".govscan.yaml"
+    config.write_text(
+        "waivers:\n"
+        "  - rule: ha.replicas\n"
+        "    resource: erp-prod/Deployment/website\n"
+        "    owner: team-web\n"
+        "    reason: single replica until the session store moves to Redis\n"
+        "    expires: 2099-01-31\n"
+    )
+    for item in fake.objects[("apps", "deployments")]:
+        if (item["metadata"]["namespace"], item["metadata"]["name"]) == ("erp-prod", "odoo"):
+            item["metadata"]["annotations"] = {
+                "govscan.io/waive.ha.replicas": "scaled down for the migration; expires=2099-01-01"
+            }
+    kubeconfig = served.kubeconfig(tmp_path / "kubeconfig")
+    result = _invoke(
+        "cluster", "--kubeconfig", str(kubeconfig), "-A", "-c", str(config), "-r", "ha.replicas", "-f", "json"
+    )
+    findings = json.loads(result.stdout)["findings"]
+    assert sorted((f["rule_id"], f["resource"]["uid"], (f["waived"] or {}).get("source")) for f in findings) == [
+        # annotation waivers are not allowed in production (the default policy), so it is reported
+        ("govscan.waiver-invalid", "apps/Deployment/erp-prod/odoo", None),
+        ("ha.replicas", "apps/Deployment/erp-prod/odoo", None),
+        ("ha.replicas", "apps/Deployment/erp-prod/website", "config"),
+    ]
+    assert result.exit_code == 1
