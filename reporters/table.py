@@ -107,12 +107,14 @@ def _summary(report: ScanReport, findings: list[Finding]) -> list[tuple[int, Tex
 
     counts = count_findings_by_enforcement(findings)
     waived = sum(1 for f in findings if f.waived)
+    # a live cluster has no files: say where the resources came from instead
+    origin = f"from {', '.join(report.targets)}" if not report.files and report.targets else ""
     lines = [
         (0, Text("Summary", style="bold")),
         (
             2,
             Text(
-                f"{_plural(report.resources, 'resource')} in {_plural(report.files, 'file')}; "
+                f"{_plural(report.resources, 'resource')} {origin or 'in ' + _plural(report.files, 'file')}; "
                 f"{_plural(len(findings), 'finding')}: {counts['block']} block, {counts['warn']} warn, "
                 f"{counts['info']} info, {waived} waived"
             ),

@@ -46,6 +46,7 @@ from govscan.scanner.model import (
     Enforcement,
     Gap,
     NotEvaluated,
+    Origin,
     Platform,
     Resource,
     Rule,
@@ -169,7 +170,8 @@ def load_desired(request: ScanRequest) -> Desired:
         except InputError as exc:
             desired.errors.append(exc)
             continue
-        loaded = content.load(text, file.display, named=file.named)
+        origin = Origin.STDIN if file.path is None else Origin.FILE
+        loaded = content.load(text, file.display, origin, named=file.named)
         desired.skipped.extend(loaded.skipped)
         desired.errors.extend(loaded.errors)
         for resource in loaded.resources:
@@ -421,10 +423,15 @@ class DriftChecks:
                 continue
             message = f"{finding.rule_id}: {finding.message} (live only: the manifest in Git passes)"
             self.hand_edits.setdefault(finding.resource.uid, []).append(Violation(message, finding.pointer))
+        undecided = (Status.NOT_EVALUATED, Status.ERROR)
+        undecided_in_git = {(e.rule_id, e.resource_uid) for e in git.evaluations if e.status in undecided}
         for evaluation in live.evaluations:
-            if evaluation.status in (Status.NOT_EVALUATED, Status.ERROR) and evaluation.resource_uid in self.desired:
-                reason = f"{evaluation.rule_id} not evaluated live: {evaluation.reason}"
-                self.hand_edits.setdefault(evaluation.resource_uid, []).append(NotEvaluated(reason))
+            if evaluation.status not in undecided or evaluation.resource_uid not in self.desired:
+                continue
+            if (evaluation.rule_id, evaluation.resource_uid) in undecided_in_git:
+                continue  # undecided on both sides (e.g. an option not configured): nothing to compare
+            reason = f"{evaluation.rule_id} not evaluated live: {evaluation.reason}"
+            self.hand_edits.setdefault(evaluation.resource_uid, []).append(NotEvaluated(reason))
 
 
 def _same_place(live: str, git: str) -> bool:

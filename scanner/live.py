@@ -17,6 +17,7 @@ from govscan.rules._lib.workloads import POD_SPEC_PATHS
 from govscan.scanner import inputs
 from govscan.scanner.config import Config
 from govscan.scanner.engine import Engine, Page, ScanRequest
+from govscan.scanner.errors import InputError
 from govscan.scanner.loaders import content
 from govscan.scanner.loaders.cluster import ApiType, Cluster, Discovery, ListFailure, Target, Tracer, live_resource
 from govscan.scanner.loaders.k8s import packed
@@ -127,7 +128,7 @@ class GitSources:
         for file in files:
             try:
                 text = inputs.read_text(file)
-            except Exception:  # an unreadable file only means its objects stay on pseudo-paths
+            except InputError:  # an unreadable file only means its objects stay on pseudo-paths
                 continue
             for resource in content.load(text, file.display).resources:
                 if resource.platform is Platform.K8S:

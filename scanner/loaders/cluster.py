@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from govscan.scanner.errors import GovscanError, UsageError
 from govscan.scanner.model import Origin, Platform, Resource, Source
 
@@ -157,8 +159,22 @@ class Cluster:
                 context = str(chosen["name"])
                 namespace = str((chosen.get("context") or {}).get("namespace") or "default")
         except ConfigException as exc:
-            where = "in-cluster service account" if target.in_cluster else "kubeconfig"
-            raise UsageError(f"{where}: {str(exc).splitlines()[0][:200]}") from None
+            problem = str(exc).splitlines()[0][:200]
+            if target.in_cluster:
+                raise UsageError(f"--in-cluster: {problem} (not in a pod? pass --kubeconfig instead)") from None
+            where = _kubeconfig_label(target.kubeconfig)
+            if "No configuration found" in problem:
+                raise UsageError(
+                    f"{where}: no kubeconfig found; pass --kubeconfig PATH, or --in-cluster in a pod"
+                ) from None
+            raise UsageError(f"{where}: {problem}") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or "not YAML"
+            raise UsageError(
+                f"{_kubeconfig_label(target.kubeconfig)}{line}: not a valid kubeconfig ({problem})"
+            ) from None
         configuration.retries = 0  # fail fast (and no urllib3 retry warnings); the audit reports what it could not read
         return cls(client.ApiClient(configuration), context, configuration.host, namespace, target.timeout)
 
@@ -351,8 +367,12 @@ def _kubeconfig_path(path: Path | None) -> str | None:
     return str(path)
 
 
+def _kubeconfig_label(path: Path | str | None) -> str:
+    return str(path or os.environ.get("KUBECONFIG") or "~/.kube/config")
+
+
 def _context(contexts: list[Any], active: Any, wanted: str | None, path: str | None) -> Mapping[str, Any]:
-    where = path or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    where = _kubeconfig_label(path)
     if wanted is None:
         if not active:
             raise UsageError(f"{where}: no current-context; pass --context NAME")

@@ -20,8 +20,8 @@ from govscan import reporters
 from govscan.scanner.cli import app
 from govscan.scanner.config import Config
 from govscan.scanner.engine import ScanRequest
-from govscan.scanner.live import ClusterRequest, audit
-from govscan.scanner.loaders.cluster import METADATA_ONLY, ApiType, Cluster, Target
+from govscan.scanner.live import ClusterRequest, GitSources, audit
+from govscan.scanner.loaders.cluster import METADATA_ONLY, ApiType, Cluster, Target, live_resource
 from govscan.scanner.model import ScanReport, Status, Tier
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -195,6 +195,7 @@ def test_discovers_then_lists_only_what_the_rules_need_page_by_page(
     assert odoo.location.path == "cluster/kind-erp/erp-prod/Deployment/odoo.yaml"
     assert odoo.resource.logical == "kind-erp/erp-prod/Deployment/odoo"
     assert report.targets == ("cluster/kind-erp",)
+    assert "7 resources from cluster/kind-erp; 2 findings" in reporters.render("table", report)
 
 
 def test_an_expired_continue_token_restarts_the_list_once_without_judging_twice(
@@ -385,6 +386,12 @@ def test_kubeconfig_problems_are_usage_errors(served: Served, tmp_path: Path) ->
     kubeconfig = served.kubeconfig(tmp_path / "kubeconfig")
     wrong = _invoke("cluster", "--kubeconfig", str(kubeconfig), "--context", "prod", "--no-config")
     assert wrong.stderr.strip() == f"govscan: error: --context: no context 'prod' in {kubeconfig} (known: kind-erp)"
+    broken = tmp_path / "broken"
+    broken.write_text("apiVersion: v1\nclusters: [\n")
+    bad = _invoke("cluster", "--kubeconfig", str(broken), "--no-config")
+    assert bad.stderr.strip() == (
+        f"govscan: error: {broken}:3: not a valid kubeconfig (expected the node content, but found '<stream end>')"
+    )
     both = _invoke("cluster", "--kubeconfig", str(kubeconfig), "-n", "erp-dev", "-A", "--no-config")
     assert both.exit_code == 2 and "exclude each other" in both.stderr
 
@@ -578,3 +585,32 @@ def test_waivers_apply_to_live_objects_as_to_manifests(fake: FakeCluster, served
         ("ha.replicas", "apps/Deployment/erp-prod/website", "config"),
     ]
     assert result.exit_code == 1
+
+
+def test_flux_labels_and_argo_tracking_ids_name_the_git_manifest(tmp_path: Path) -> None:
+    (tmp_path / "apps.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: odoo, namespace: erp-prod}\n---\n"
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: erp-reader}\n"
+    )
+    trace = GitSources.load(tmp_path, tmp_path).tracer()
+
+    def live(kind: str, name: str, namespace: str | None, **metadata: Any) -> Any:
+        group = "rbac.authorization.k8s.io/v1" if kind == "ClusterRole" else "apps/v1"
+        body = {"apiVersion": group, "kind": kind, "metadata": {"name": name, "namespace": namespace, **metadata}}
+        return live_resource(body, "prod", trace)
+
+    flux = live("Deployment", "odoo", "erp-prod", labels={"kustomize.toolkit.fluxcd.io/name": "erp"})
+    argo = live("ClusterRole", "erp-reader", None,
+                annotations={"argocd.argoproj.io/tracking-id": "erp:rbac.authorization.k8s.io/ClusterRole:/erp-reader"})  # fmt: skip
+    untracked = live("Deployment", "odoo", "erp-prod")
+    assert (flux.source.path, flux.source.document, flux.source.logical) == (
+        "apps.yaml",
+        0,
+        "prod/erp-prod/Deployment/odoo",
+    )
+    assert (argo.source.path, argo.source.document, argo.source.logical) == (
+        "apps.yaml",
+        1,
+        "prod/_cluster/ClusterRole/erp-reader",
+    )
+    assert untracked.source.path == "cluster/prod/erp-prod/Deployment/odoo.yaml"

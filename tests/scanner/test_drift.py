@@ -389,3 +389,24 @@ def test_only_fields_the_manifest_sets_are_compared() -> None:
         "spec.template.spec.containers[app].args",
     )
     assert quantity("500m") == quantity("0.5") and quantity("1Gi") == quantity(1073741824) and quantity("x1") is None
+
+
+def test_a_kind_the_cluster_will_not_list_is_not_called_missing(desired: Path, tmp_path: Path) -> None:
+    fake = FakeCluster()
+    fake.add_yaml(LIVE)
+    fake.forbidden.add(("policy", "poddisruptionbudgets"))
+    for served in serve(fake):
+        result = _drift(served, desired, tmp_path, "-f", "json", "--fail-on-incomplete", "--soft-fail")
+    document = json.loads(result.stdout)
+    assert result.exit_code == 3
+    assert "policy/PodDisruptionBudget/erp-prod/odoo" not in {f["resource"]["uid"] for f in document["findings"]}
+    reason = (
+        "cannot list poddisruptionbudgets.policy in namespace erp-prod: 403 Forbidden: poddisruptionbudgets.policy "
+        'is forbidden: User "system:serviceaccount:govscan:auditor" cannot list resource "poddisruptionbudgets" '
+        'in API group "policy" in the namespace "erp-prod"'
+    )
+    undecided = {(e["rule_id"], e["resource_uid"]): e["reason"] for e in document["not_evaluated"]}
+    assert {k: v for k, v in undecided.items() if k[1] == "policy/PodDisruptionBudget/erp-prod/*"} == {
+        (rule, "policy/PodDisruptionBudget/erp-prod/*"): reason for rule in ("drift.missing", "drift.unmanaged",
+                                                                              "drift.modified", "drift.hand-edit")
+    }  # fmt: skip
