@@ -182,7 +182,13 @@ def live_pages(
     progress: Progress | None = None,
     seen: set[str] | None = None,
 ) -> Iterator[Page]:
-    """Each page of each planned read as an engine Page; a read that fails becomes a Gap."""
+    """Each page of each planned read as an engine Page; a read that fails becomes a Gap.
+
+    Objects whose controller is of a kind this plan reads (a Deployment's ReplicaSets, their Pods, a
+    CronJob's Jobs) are judged through that controller, not one by one: they share its pod template,
+    so each finding would repeat on every replica, and they are most of a cluster's objects.
+    """
+    audited = frozenset(read.api_type.kind for read in plan)
     for done, read in enumerate(plan, start=1):
         api_type = read.api_type
         try:
@@ -195,12 +201,20 @@ def live_pages(
                 resources = [live_resource(item, cluster.context, trace) for item in items if isinstance(item, dict)]
                 if seen is not None:
                     seen.update(r.uid for r in resources)
-                yield Page(resources)
+                yield Page([r for r in resources if controller_kind(r) not in audited])
         except ListFailure as failure:
             namespace = read.name or read.namespace
             yield Page(gaps=[Gap(api_type.kind, api_type.api_version, namespace, failure.reason)])
         if progress is not None:
             progress(done, len(plan), "resource types")
+
+
+def controller_kind(resource: Resource) -> str | None:
+    """The kind of the object's managing controller (`ownerReferences[].controller: true`), if any."""
+    for owner in (resource.body.get("metadata") or {}).get("ownerReferences") or ():
+        if isinstance(owner, dict) and owner.get("controller") is True:
+            return str(owner.get("kind", ""))
+    return None
 
 
 def audit(request: ClusterRequest, progress: Progress | None = None) -> ScanReport:

@@ -614,3 +614,56 @@ def test_flux_labels_and_argo_tracking_ids_name_the_git_manifest(tmp_path: Path)
         "prod/_cluster/ClusterRole/erp-reader",
     )
     assert untracked.source.path == "cluster/prod/erp-prod/Deployment/odoo.yaml"
+
+
+OWNED = """
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: odoo-7f9c
+  namespace: erp-prod
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: odoo, uid: d1, controller: true}]
+spec:
+  template:
+    spec:
+      containers: [{name: odoo, image: "ghcr.io/acme/odoo:17.0", securityContext: {privileged: true}}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: odoo-7f9c-x2x4d
+  namespace: erp-prod
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: odoo-7f9c, uid: r1, controller: true}]
+spec:
+  containers: [{name: odoo, image: "ghcr.io/acme/odoo:17.0", securityContext: {privileged: true}}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debug-shell, namespace: erp-prod}
+spec:
+  containers: [{name: sh, image: "busybox:1.36", securityContext: {privileged: true}}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: etcd-node-1
+  namespace: erp-prod
+  ownerReferences: [{apiVersion: v1, kind: Node, name: node-1, uid: n1, controller: true}]
+spec:
+  containers: [{name: etcd, image: "registry.k8s.io/etcd:3.5.12-0", securityContext: {privileged: true}}]
+"""
+
+
+def test_objects_a_listed_controller_owns_are_judged_through_it(fake: FakeCluster, tmp_path: Path) -> None:
+    for item in fake.objects[("apps", "deployments")]:
+        if (item["metadata"]["namespace"], item["metadata"]["name"]) == ("erp-prod", "odoo"):
+            item["spec"]["template"]["spec"]["containers"][0]["securityContext"] = {"privileged": True}
+    fake.add_yaml(OWNED)
+    for served in serve(fake):
+        report = _audit(served.kubeconfig(tmp_path / "kubeconfig"), "pod-security.privileged", all_namespaces=True)
+    # the ReplicaSet and its Pod repeat the Deployment's template; the bare Pod and the Node's static Pod do not
+    assert sorted(f.resource.uid for f in report.findings) == [
+        "apps/Deployment/erp-prod/odoo",
+        "core/Pod/erp-prod/debug-shell",
+        "core/Pod/erp-prod/etcd-node-1",
+    ]
