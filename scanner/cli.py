@@ -488,8 +488,10 @@ def _target(
     return Target(kubeconfig, context, namespace, all_namespaces, in_cluster, timeout)
 
 
-def _finish(report: ScanReport, formats: list[str], output: list[Path], color: bool | None) -> NoReturn:
-    write_reports(report, formats, output, color)
+def _finish(
+    report: ScanReport, formats: list[str], output: list[Path], color: bool | None, sarif_category: str | None
+) -> NoReturn:
+    write_reports(report, formats, output, color, sarif_category=sarif_category)
     if report.gate.exit_code == 2:
         typer.echo(f"govscan: error: {report.gate.reason}", err=True)
     raise typer.Exit(report.gate.exit_code)
@@ -516,6 +518,7 @@ def cluster(
     ] = None,
     format: FormatOption = [],  # noqa: B006
     output: OutputOption = [],  # noqa: B006
+    sarif_category: Annotated[str | None, typer.Option("--sarif-category", help=SARIF_CATEGORY_HELP)] = None,
     tier: TierOption = None,
     config: ConfigOption = None,
     no_config: NoConfigOption = False,
@@ -563,7 +566,7 @@ def cluster(
                 meter.close()
     except GovscanError as exc:
         _fail(str(exc), exc.exit_code)
-    _finish(report, formats, output, color)
+    _finish(report, formats, output, color, sarif_category)
 
 
 @cluster_app.command("check-access")
@@ -634,6 +637,7 @@ def drift(
     read_secrets: ReadSecretsOption = False,
     format: FormatOption = [],  # noqa: B006
     output: OutputOption = [],  # noqa: B006
+    sarif_category: Annotated[str | None, typer.Option("--sarif-category", help=SARIF_CATEGORY_HELP)] = None,
     tier: TierOption = None,
     config: ConfigOption = None,
     no_config: NoConfigOption = False,
@@ -684,7 +688,7 @@ def drift(
                 meter.close()
     except GovscanError as exc:
         _fail(str(exc), exc.exit_code)
-    _finish(report, formats, output, color)
+    _finish(report, formats, output, color, sarif_category)
 
 
 @rules_app.command("list")

@@ -159,11 +159,13 @@ class Desired:
     skipped: list[Skipped]
     errors: list[InputError]
     files: int
+    targets: dict[str, str] = dataclasses.field(default_factory=dict)
+    """File (as reports show it) -> the DESIRED path it was found under."""
 
 
 def load_desired(request: ScanRequest) -> Desired:
     files, problems = inputs.discover(list(request.targets), request.cwd)
-    desired = Desired({}, [], list(problems), len(files))
+    desired = Desired({}, [], list(problems), len(files), {f.display: f.target for f in files})
     for file in files:
         try:
             text = inputs.read_text(file, request.max_file_bytes)
@@ -198,7 +200,7 @@ def placed(desired: Desired, discovery: Discovery, default_namespace: str) -> De
             uid = resource_uid(resource.api_version, resource.kind, default_namespace, resource.name)
             resource = dataclasses.replace(resource, uid=uid, namespace=default_namespace)
         resources.setdefault(resource.uid, resource)
-    return Desired(resources, desired.skipped, desired.errors, desired.files)
+    return Desired(resources, desired.skipped, desired.errors, desired.files, desired.targets)
 
 
 # --- comparing one object -------------------------------------------------------------------------
@@ -518,7 +520,9 @@ def drift(request: DriftRequest, progress: Callable[[int, int, str], None] | Non
             withheld = [Gap(t.kind, t.api_version, None, SECRET_VALUES_WITHHELD, content_only=True)
                         for t in types if t.kind == "Secret" and not t.group]  # fmt: skip
         git = git_engine.run_pages([Page(list(desired.resources.values()))])
-        live_policy, live_drift = PageStream(live_engine, withheld), PageStream(drift_engine, withheld)
+        scan_target = f"cluster/{cluster.context}"
+        live_policy = PageStream(live_engine, withheld, scan_target, desired.targets)
+        live_drift = PageStream(drift_engine, withheld, scan_target, desired.targets)
         live_drift.feed(Page(skipped=[*desired.skipped, *discovery_notes(cluster, discovery)], errors=desired.errors))
 
         def trace(resource: Resource) -> Source | None:
@@ -552,4 +556,4 @@ def drift(request: DriftRequest, progress: Callable[[int, int, str], None] | Non
         report = live_drift.finish(desired.files)
     finally:
         cluster.close()
-    return dataclasses.replace(report, targets=(*scan.targets, f"cluster/{cluster.context}"))
+    return dataclasses.replace(report, targets=(*scan.targets, scan_target))

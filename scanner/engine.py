@@ -600,6 +600,8 @@ class Engine:
         self.evaluations: list[Evaluation] = []
         self._enforcement: dict[tuple[str, Tier], Enforcement] = {}
         self._file_targets: dict[str, str] = {}
+        self._default_target = ""
+        """The target of resources no file names (a live cluster's objects: `cluster/<context>`)."""
 
     def run(self) -> ScanReport:
         request = self.request
@@ -646,11 +648,13 @@ class Engine:
         return files, problems
 
     def _target_of(self, resource: Resource) -> str:
-        return self._file_targets.get(resource.source.path, "")
+        return self._file_targets.get(resource.source.path, self._default_target)
 
-    def run_pages(self, pages: Iterable[Page], withheld: Sequence[Gap] = (), files: int = 0) -> ScanReport:
+    def run_pages(
+        self, pages: Iterable[Page], withheld: Sequence[Gap] = (), files: int = 0, target: str = ""
+    ) -> ScanReport:
         """Judge resources that arrive in pages (a live cluster), page by page as files stream in `run`."""
-        stream = PageStream(self, withheld)
+        stream = PageStream(self, withheld, target)
         for page in pages:
             stream.feed(page)
         return stream.finish(files)
@@ -877,9 +881,17 @@ class PageStream:
     known before the first page: rules naming those kinds record not-evaluated instead of judging.
     """
 
-    def __init__(self, engine: Engine, withheld: Sequence[Gap] = ()) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        withheld: Sequence[Gap] = (),
+        target: str = "",
+        file_targets: Mapping[str, str] | None = None,
+    ) -> None:
         request = engine.request
         self.engine = engine
+        engine._default_target = target  # what findings and evaluations record as their scan target
+        engine._file_targets = dict(file_targets or {})
         self.file_pass = FilePass(
             engine.rules, engine.config, request.tier, request.today, request.max_file_bytes,
             withheld=frozenset(g.kind for g in withheld),

@@ -8,6 +8,7 @@ A kind that cannot be read becomes a Gap: its rules record not-evaluated, never 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -236,21 +237,16 @@ def audit(request: ClusterRequest, progress: Progress | None = None) -> ScanRepo
                         for t in types if t.kind == "Secret" and not t.group]  # fmt: skip
         first = Page(skipped=discovery_notes(cluster, discovery))
         pages = live_pages(cluster, plan, frozenset(g.kind for g in withheld), trace, progress)
-        report = engine.run_pages(_chain(first, pages), withheld)
+        scan_target = f"cluster/{cluster.context}"
+        report = engine.run_pages(_chain(first, pages), withheld, target=scan_target)
     finally:
         cluster.close()
-    return _targeted(report, f"cluster/{cluster.context}")
+    return dataclasses.replace(report, targets=(scan_target,))
 
 
 def _chain(first: Page, rest: Iterable[Page]) -> Iterator[Page]:
     yield first
     yield from rest
-
-
-def _targeted(report: ScanReport, target: str) -> ScanReport:
-    from dataclasses import replace
-
-    return replace(report, targets=(target,))
 
 
 # --- govscan cluster check-access ------------------------------------------------------------------

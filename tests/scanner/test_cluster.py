@@ -195,6 +195,7 @@ def test_discovers_then_lists_only_what_the_rules_need_page_by_page(
     assert odoo.location.path == "cluster/kind-erp/erp-prod/Deployment/odoo.yaml"
     assert odoo.resource.logical == "kind-erp/erp-prod/Deployment/odoo"
     assert report.targets == ("cluster/kind-erp",)
+    assert {f.resource.target for f in report.findings} == {"cluster/kind-erp"}
     assert "7 resources from cluster/kind-erp; 2 findings" in reporters.render("table", report)
 
 
@@ -539,7 +540,9 @@ def test_objects_tracked_by_argo_cd_point_at_their_git_file(fake: FakeCluster, s
         "--source-root", str(tmp_path / "gitops"), "-f", "sarif", "-o", str(sarif),
     )  # fmt: skip
     assert result.exit_code == 1
-    results = json.loads(sarif.read_text())["runs"][0]["results"]
+    [run] = json.loads(sarif.read_text())["runs"]
+    assert run["automationDetails"]["id"] == "govscan/cluster/kind-erp/"  # one category per cluster
+    results = run["results"]
     located = {
         r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]: (
             r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],

@@ -8,6 +8,7 @@ and policy findings live that Git does not have (hand edits).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from k8s_api import FakeCluster, Served, serve  # noqa: E402
 
 PLANTED = "hunter2-planted-0xC0FFEE"
+SHARED = Path(os.environ.get("GOVSCAN_SHARED", Path(__file__).resolve().parents[2].parent / "shared"))
 
 NAMESPACE = """\
 apiVersion: v1
@@ -284,6 +286,11 @@ def test_drift_reports_missing_unmanaged_modified_and_hand_edits(served: Served,
          git + "odoo.yaml", _line(odoo, "- name: odoo"), "block"),
     }  # fmt: skip
     assert {f["domain"] for f in document["findings"]} == {"drift"}
+    targets = {f["resource"]["uid"]: f["resource"]["target"] for f in document["findings"]}
+    assert targets["core/ConfigMap/erp-prod/debug-hack"] == "cluster/kind-erp"
+    assert (
+        targets["apps/Deployment/erp-prod/odoo"] == targets["policy/PodDisruptionBudget/erp-prod/odoo"] == str(desired)
+    )
     assert document["gate"]["verdict"] == "blocked"
     assert {(s["file"], s["reason"][:26]) for s in document["skipped"]} == {
         (git + "kustomization.yaml", "a kustomization file: rend")
@@ -316,15 +323,25 @@ def test_drift_reports_missing_unmanaged_modified_and_hand_edits(served: Served,
     }  # fmt: skip  (the Deployment's ReplicaSet is judged through the Deployment)
     assert document["not_evaluated"] == []
     sarif = json.loads(reports["sarif"].read_text())
-    logical = {r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] for r in sarif["runs"][0]["results"]}
-    assert logical == {
-        "kind-erp/erp-prod/Deployment/odoo",
-        "kind-erp/erp-prod/ConfigMap/debug-hack",
-        "policy/PodDisruptionBudget/erp-prod/odoo",  # missing live: only its Git identity exists
-        "example.com/Widget/erp-prod/storefront",
+    # one run per target: findings at Git files under the desired tree's, the unmanaged object under the cluster's
+    runs = {
+        run["automationDetails"]["id"]: {
+            r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] for r in run["results"]
+        }
+        for run in sarif["runs"]
+    }
+    assert runs == {
+        f"govscan/{str(desired).lstrip('/')}/": {
+            "kind-erp/erp-prod/Deployment/odoo",
+            "policy/PodDisruptionBudget/erp-prod/odoo",  # missing live: only its Git identity exists
+            "example.com/Widget/erp-prod/storefront",
+        },
+        "govscan/cluster/kind-erp/": {"kind-erp/erp-prod/ConfigMap/debug-hack"},
     }
     for path in reports.values():
         assert PLANTED not in path.read_text(), path.name
+    if (SHARED / "schemas").is_dir():
+        _valid_sarif(sarif)
     assert PLANTED not in result.output
 
 
@@ -412,3 +429,12 @@ def test_a_kind_the_cluster_will_not_list_is_not_called_missing(desired: Path, t
         (rule, "policy/PodDisruptionBudget/erp-prod/*"): reason for rule in ("drift.missing", "drift.unmanaged",
                                                                               "drift.modified", "drift.hand-edit")
     }  # fmt: skip
+
+
+def _valid_sarif(document: Any) -> None:
+    import jsonschema
+
+    schema_path = SHARED / "schemas" / "sarif-schema-2.1.0.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    assert sorted(str(e.message) for e in validator.iter_errors(document)) == []
