@@ -502,6 +502,129 @@ class RuleInfo:
     """The rule's default enforcement per tier (SARIF's defaultConfiguration uses production's)."""
 
 
+class ReleaseClass(enum.Enum):
+    """What kind of change a release is, riskiest first; a change takes its riskiest class."""
+
+    DATA_DESTRUCTIVE = "data-destructive"
+    SCHEMA_MIGRATION = "schema-migration"
+    INFRASTRUCTURE_CHANGE = "infrastructure-change"
+    INTEGRATION_CHANGE = "integration-change"
+    CONFIG_CHANGE = "config-change"
+    IMAGE_ONLY = "image-only"
+
+    @property
+    def risk(self) -> int:
+        """Higher is riskier: image-only 1 ... data-destructive 6."""
+        return len(RELEASE_CLASSES) - RELEASE_CLASSES.index(self)
+
+
+RELEASE_CLASSES: tuple[ReleaseClass, ...] = tuple(ReleaseClass)
+
+
+class ChangeKind(enum.Enum):
+    ADDED = "added"
+    REMOVED = "removed"
+    MODIFIED = "modified"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceChange:
+    """One resource that differs between a base and a head.
+
+    `fields` are the JSON pointers of the changed values (modified resources; sorted). `action` is
+    the planned action when the head is a Terraform plan or Pulumi preview, else None.
+    """
+
+    kind: ChangeKind
+    base: Resource | None
+    head: Resource | None
+    fields: tuple[str, ...] = ()
+    action: Action | None = None
+
+    @property
+    def resource(self) -> Resource:
+        """The head's resource, or the base's for a removal."""
+        found = self.head if self.head is not None else self.base
+        assert found is not None
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """What a release-class classifier yields: why the change has its class, and where."""
+
+    message: str
+    pointer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierMeta:
+    release_class: ReleaseClass
+    title: str
+
+
+ClassifyFn = Callable[[ResourceChange, Any], Iterator[Signal]]
+
+
+@dataclass(frozen=True, slots=True)
+class Classifier:
+    """A discovered release-class classifier: its metadata, function and module docstring."""
+
+    meta: ClassifierMeta
+    classify: ClassifyFn
+    doc: str
+    module: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedResource:
+    """A changed resource as reports show it: where it is, what changed, its classes and why."""
+
+    resource: ResourceRef
+    change: ChangeKind
+    classes: tuple[ReleaseClass, ...]
+    """Riskiest first."""
+    reasons: tuple[str, ...]
+    fields: tuple[str, ...] = ()
+    action: Action | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementCheck:
+    """One release requirement and whether the change meets it (pass, fail or waived)."""
+
+    rule_id: str
+    status: Status
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseDecision:
+    """`govscan gate`'s decision: may this change be promoted to the target tier, and why."""
+
+    verdict: str  # "allow" | "block"
+    release_class: ReleaseClass | None
+    """The change's riskiest class; None when nothing changed."""
+    target: Tier
+    target_from: str
+    base: str
+    head: str
+    changes: tuple[ChangedResource, ...]
+    requirements: tuple[RequirementCheck, ...]
+    approvals: int = 0
+    labels: tuple[str, ...] = ()
+    change_ticket: str | None = None
+    evidence_sources: tuple[str, ...] = ()
+    freezes: tuple[str, ...] = ()
+    """Names of the freeze windows that hold this change."""
+    emergency_reason: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def unmet(self) -> tuple[RequirementCheck, ...]:
+        return tuple(r for r in self.requirements if r.status is Status.FAIL)
+
+
 @dataclass(frozen=True)
 class ScanReport:
     """Everything a reporter needs. Reporters are pure functions of this value."""
@@ -517,3 +640,5 @@ class ScanReport:
     targets: tuple[str, ...] = ()
     shard: tuple[int, int] | None = None
     """(index, count) when this report covers one shard of a scan (--shard i/n); `govscan merge` joins them."""
+    release: ReleaseDecision | None = None
+    """Set by `govscan gate`: the release decision reporters show beside the findings."""
