@@ -81,6 +81,16 @@ def action(resource: Resource) -> Action:
     return resource.change.action if resource.change is not None else Action.NO_OP
 
 
+def data_loss(resource: Resource, what: Action | None) -> str | None:
+    """How `what` (a planned action) loses the data `resource` holds, as a sentence; None when it does not.
+
+    Shared by the release.destructive-change rule and the data-destructive release class."""
+    if resource.kind not in STATEFUL_TYPES or what not in DESTRUCTIVE:
+        return None
+    verb = "deletes" if what is Action.DELETE else "replaces (deletes, then creates)"
+    return f"the change {verb} {resource.kind} {resource.name}: its data is lost without a backup"
+
+
 def is_sensitive(resource: Resource, *path: str | int) -> bool:
     return resource.change is not None and resource.change.is_sensitive(pointer(*path))
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from govscan.rules._lib.cloud import CLOUD, DESTRUCTIVE, STATEFUL_TYPES, action
+from govscan.rules._lib.cloud import CLOUD, STATEFUL_TYPES, action, data_loss
 from govscan.scanner.context import Context
-from govscan.scanner.model import Action, Resource, RuleMeta, Severity, Violation, enforcement_table
+from govscan.scanner.model import Resource, RuleMeta, Severity, Violation, enforcement_table
 
 RULE = RuleMeta(
     id="release.destructive-change",
@@ -39,8 +39,6 @@ RULE = RuleMeta(
 
 
 def check(resource: Resource, ctx: Context, options: object) -> Iterator[Violation]:
-    what = action(resource)
-    if what not in DESTRUCTIVE:
-        return
-    verb = "deletes" if what is Action.DELETE else "replaces (deletes, then creates)"
-    yield Violation(f"the change {verb} {resource.kind} {resource.name}: its data is lost without a backup")
+    message = data_loss(resource, action(resource))
+    if message is not None:
+        yield Violation(message)

@@ -1,0 +1,1 @@
+"""Release-class classifiers: one module per class, each with a META and classify(change, ctx)."""
