@@ -1,4 +1,5 @@
-"""`.govscan.yaml`: tier mapping, per-rule enforcement and options, waivers, profiles via `extends`.
+"""`.govscan.yaml`: tier mapping, per-rule enforcement and options, waivers, profiles via `extends`,
+and the release policy of `govscan gate` (`release:`, see release_policy.py).
 
 Found by walking up from the first scanned path, or given with --config. Validated with jsonschema;
 every problem is a one-line ConfigError naming the file, the line and the key.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, cast
 
 from govscan.scanner.errors import ConfigError, InputError
 from govscan.scanner.model import TIERS, Enforcement, RuleMeta, Tier
+from govscan.scanner.release_policy import RELEASE_SCHEMA, Positions, ReleasePolicy, build_release_policy
 
 CONFIG_NAMES = (".govscan.yaml", ".govscan.yml")
 TIER_NAMES = [t.value for t in TIERS]
@@ -109,6 +111,7 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "release": RELEASE_SCHEMA,
     },
 }
 
@@ -170,6 +173,8 @@ class Config:
     pod_spec_paths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
     drift: DriftSettings = field(default_factory=DriftSettings)
+    release: ReleasePolicy = field(default_factory=ReleasePolicy)
+    """What `govscan gate` requires per release class and target tier, and freeze windows."""
     _options_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def _matching(self, rule_id: str) -> list[RuleSettings]:
@@ -341,7 +346,12 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _load_raw(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+def _load_raw(
+    path: Path,
+    seen: tuple[Path, ...],
+    where: dict[str, tuple[str, int]] | None = None,
+    display: Callable[[Path], str] = str,
+) -> dict[str, Any]:
     resolved = path.resolve()
     if resolved in seen:
         chain = " -> ".join(p.name for p in (*seen, resolved))
@@ -354,19 +364,23 @@ def _load_raw(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         if not parent_path.is_file():
             line = positions.get("/extends", (None, None))[0]
             raise ConfigError(str(path), f"extends: {parent} not found", line)
-        merged = _merge(merged, _load_raw(parent_path, (*seen, resolved)))
+        merged = _merge(merged, _load_raw(parent_path, (*seen, resolved), where, display))
+    if where is not None:  # release findings point at the line that set a requirement; this file wins
+        where.update((p, (display(path), at[0])) for p, at in positions.items() if p.startswith("/release"))
     own = {k: v for k, v in data.items() if k != "extends"}
     return _merge(merged, own)
 
 
-def load_config(path: Path | None) -> Config:
-    """Read and validate a config file (None gives the built-in defaults)."""
+def load_config(path: Path | None, display: Callable[[Path], str] = str) -> Config:
+    """Read and validate a config file (None gives the built-in defaults); `display` names its files
+    in Config.path and release findings (a file read from a git ref shows its repository path)."""
     if path is None:
         return Config()
     if not path.is_file():
         raise ConfigError(str(path), "config file not found")
-    data = _load_raw(path, ())
-    return build_config(data, str(path))
+    positions: dict[str, tuple[str, int]] = {}
+    data = _load_raw(path, (), positions, display)
+    return build_config(data, display(path), positions)
 
 
 def _enforcement_table(value: str | Mapping[str, str]) -> dict[Tier, Enforcement]:
@@ -385,7 +399,7 @@ def _drift_settings(data: Mapping[str, Any]) -> DriftSettings:
     )
 
 
-def build_config(data: Mapping[str, Any], where: str) -> Config:
+def build_config(data: Mapping[str, Any], where: str, positions: Positions | None = None) -> Config:
     rules = []
     for pattern, entry in (data.get("rules") or {}).items():
         table = _enforcement_table(entry.get("enforcement", {}))
@@ -420,4 +434,5 @@ def build_config(data: Mapping[str, Any], where: str) -> Config:
         pod_spec_paths={k: tuple(v.split(".")) for k, v in (data.get("workloads") or {}).items()},
         settings=dict(data.get("settings") or {}),
         drift=_drift_settings(data.get("drift") or {}),
+        release=build_release_policy(data.get("release"), positions or {}, where),
     )

@@ -58,6 +58,7 @@ from govscan.scanner.model import (
     pointer_join,
 )
 from govscan.scanner.registry import builtin_rules
+from govscan.scanner.release_rules import RELEASE_RULES
 from govscan.scanner.shard import Shard
 from govscan.scanner.tiers import GOVSCAN_PREFIX, TierResolver
 from govscan.scanner.version import __version__
@@ -593,7 +594,8 @@ class Engine:
             self.policies = load_policies(request)
             all_rules = (*all_rules, *self.policies.rules)
         unloaded = () if self.policies is not None else (POLICY_PREFIX,)
-        self.config.check_rules([r.meta for r in all_rules] + list(TOOL_RULES), unloaded)
+        # release.* findings come from `govscan gate`; config may tune and waive them in any command
+        self.config.check_rules([r.meta for r in all_rules] + list(TOOL_RULES) + list(RELEASE_RULES), unloaded)
         self.rules = select_rules(all_rules, request.rule_patterns, request.skip_patterns, request.domains)
         self.metas = {r.id: r.meta for r in self.rules}
         self.findings: list[Finding] = []

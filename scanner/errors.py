@@ -19,6 +19,7 @@ class ConfigError(GovscanError):
     def __init__(self, path: str, message: str, line: int | None = None) -> None:
         self.path = path
         self.line = line
+        self.problem = message
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: {message}")
 
