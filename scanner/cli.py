@@ -691,6 +691,200 @@ def drift(
     _finish(report, formats, output, color, sarif_category)
 
 
+def _parse_now(text: str | None) -> dt.date:
+    """--now: a date, or an ISO date-time (converted to its UTC date when it has an offset)."""
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"--now: {text!r} is not a date (2026-11-27) or an ISO date-time (2026-11-27T14:00:00Z)"
+        ) from None
+    return moment.astimezone(dt.UTC).date() if moment.tzinfo else moment.date()
+
+
+@app.command()
+def gate(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="With git refs: compare and scan only these paths (e.g. k8s/ plans/).", show_default=False),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(help="The base: a git ref (origin/main), a directory, or a plan / preview file."),
+    ] = None,
+    head: Annotated[
+        str,
+        typer.Option(help="The head: a git ref, a directory, or a plan / preview file (a plan alone is its own base)."),
+    ] = "HEAD",
+    target: Annotated[
+        str | None,
+        typer.Option(help="Tier the change is promoted to (default: the strictest tier of the changed resources)."),
+    ] = None,
+    approvals: Annotated[int, typer.Option(min=0, help="How many approvals the change has.")] = 0,
+    label: Annotated[
+        list[str],
+        typer.Option(
+            "--label",
+            "-l",
+            help="A label the change carries (repeatable); GitHub and GitLab request labels are read too.",
+        ),
+    ] = [],  # noqa: B006
+    change_ticket: Annotated[str | None, typer.Option(help="The change's ticket, e.g. CHG-1234.")] = None,
+    emergency: Annotated[
+        bool, typer.Option("--emergency", help="Take a freeze window's emergency path (needs --reason and its labels).")
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="Why the emergency change cannot wait (kept in the report).")
+    ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(help="Judge freeze windows and waiver expiries on this date (YYYY-MM-DD or ISO date-time)."),
+    ] = None,
+    new_only: Annotated[
+        bool,
+        typer.Option("--new-only", help="Block only on findings the base does not have (adopt on an unclean estate)."),
+    ] = False,
+    format: Annotated[list[str], typer.Option("--format", "-f", help=FORMATS_HELP)] = [],  # noqa: B006
+    output: Annotated[
+        list[Path], typer.Option("--output", "-o", help="Write the matching --format to this file (paired in order).")
+    ] = [],  # noqa: B006
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Config file (default: .govscan.yaml of the base ref, or above the base)."),
+    ] = None,
+    no_config: Annotated[
+        bool, typer.Option("--no-config", help="Ignore .govscan.yaml files; no release policy.")
+    ] = False,
+    tier: Annotated[str | None, typer.Option(help="Treat every resource as this tier.")] = None,
+    rule: Annotated[
+        list[str], typer.Option("--rule", "-r", help="Scan the head with only rules matching this id or glob.")
+    ] = [],  # noqa: B006
+    skip_rule: Annotated[
+        list[str], typer.Option("--skip-rule", help="Do not run rules matching this id or glob.")
+    ] = [],  # noqa: B006
+    domain: Annotated[list[str], typer.Option("--domain", "-d", help="Run only rules of this domain.")] = [],  # noqa: B006
+    fail_on: Annotated[
+        str, typer.Option(help="Lowest enforcement that fails the gate: block, warn or info.")
+    ] = "block",
+    soft_fail: Annotated[
+        bool, typer.Option("--soft-fail", help="Report blocking findings but exit 0 (never hides exit 2 or 3).")
+    ] = False,
+    fail_on_incomplete: Annotated[
+        bool, typer.Option("--fail-on-incomplete", help="Exit 3 when any rule could not be evaluated.")
+    ] = False,
+    max_file_size: Annotated[str, typer.Option(help="Largest file to read, e.g. 32M or 1G.")] = "128M",
+    workspace: Annotated[
+        str | None, typer.Option(help="Terraform workspace of the plans (a tier name sets their tier).")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Processes that parse files in parallel.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line on the terminal.")] = False,
+    color: Annotated[bool | None, typer.Option("--color/--no-color", help="Force colour on or off.")] = None,
+) -> None:
+    """Decide whether a change may be promoted: classify it, check the release policy, scan the head.
+
+    The change is a base and a head: two git refs (read with git, nothing checked out or run), two
+    directories, two plan / preview files, or one plan. Its release class (image-only, config-change,
+    integration-change, infrastructure-change, schema-migration, data-destructive) and the target tier
+    select what .govscan.yaml `release:` asks for; each unmet requirement is a finding.
+
+    Examples:\n
+      govscan gate --base origin/main --head HEAD k8s/ --approvals 2 -f markdown -o summary.md\n
+      govscan gate --base origin/main --target production --change-ticket CHG-1234 --label dba-approved\n
+      govscan gate --base origin/main --emergency --reason "payment outage" --label emergency-change\n
+      govscan gate --base old/ --head new/ --now 2026-12-01\n
+      govscan gate --head plan.json --workspace prod -f json -o gate.json
+    """
+    from govscan.scanner import progress
+    from govscan.scanner.config import Config
+    from govscan.scanner.engine import ScanRequest
+    from govscan.scanner.gates import Evidence, GateRequest, ci_evidence, run_gate
+    from govscan.scanner.model import Enforcement, Tier
+
+    try:
+        formats = check_formats(format, output)
+        tiers = {}
+        for flag, value in (("--tier", tier), ("--target", target)):
+            try:
+                tiers[flag] = Tier.parse(value) if value else None
+            except ValueError:
+                raise UsageError(
+                    f"{flag}: unknown tier {value!r}; choose production, staging, qa, development or sandbox"
+                ) from None
+        try:
+            threshold = Enforcement.parse(fail_on)
+            if threshold is Enforcement.OFF:
+                raise KeyError(fail_on)
+        except KeyError:
+            raise UsageError(f"--fail-on: {fail_on!r} is not one of block, warn, info") from None
+        if emergency and not (reason or "").strip():
+            raise UsageError("--emergency needs --reason TEXT: why the change cannot wait (it is kept in the report)")
+        if reason is not None and not emergency:
+            raise UsageError("--reason goes with --emergency")
+        ci_labels, sources = ci_evidence(os.environ)
+        sources += tuple(
+            name
+            for name, given in (("--approvals", approvals), ("--label", label), ("--change-ticket", change_ticket))
+            if given
+        )
+        request = GateRequest(
+            head=head,
+            base=base,
+            paths=tuple(paths or ()),
+            scan=ScanRequest(
+                targets=(),
+                config=Config(),  # the gate reads the policy (from the base ref, or --config)
+                tier=tiers["--tier"],
+                rule_patterns=tuple(rule),
+                skip_patterns=tuple(skip_rule),
+                domains=tuple(domain),
+                fail_on=threshold,
+                soft_fail=soft_fail,
+                fail_on_incomplete=fail_on_incomplete,
+                max_file_bytes=_parse_size(max_file_size),
+                today=_parse_now(now),
+                jobs=jobs or _cores(),
+                workspace=workspace,
+            ),
+            target=tiers["--target"],
+            evidence=Evidence(
+                approvals=approvals,
+                labels=frozenset(label) | ci_labels,
+                change_ticket=change_ticket,
+                emergency=emergency,
+                reason=reason.strip() if reason else None,
+                sources=sources,
+            ),
+            new_only=new_only,
+            config_path=config,
+            no_config=no_config,
+        )
+        if progress.wanted() and not quiet:
+            meter = progress.Progress()
+            request = dataclasses.replace(request, scan=dataclasses.replace(request.scan, progress=meter))
+            try:
+                report = run_gate(request)
+            finally:
+                meter.close()
+        else:
+            report = run_gate(request)
+    except GovscanError as exc:
+        _fail(str(exc), exc.exit_code)
+
+    write_reports(report, formats, output, color)
+    decision = report.gate
+    if decision.exit_code == 2:
+        typer.echo(f"govscan: error: {decision.reason}", err=True)
+    raise typer.Exit(decision.exit_code)
+
+
 @rules_app.command("list")
 def rules_list(
     domain: Annotated[str | None, typer.Option("--domain", "-d", help="Only this domain.")] = None,
