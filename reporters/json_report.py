@@ -17,6 +17,11 @@ keys, so that `read_report` rebuilds the whole ScanReport (what `govscan merge` 
 - `evaluations` [{rule_id, status, tier, reason, target, resources: [uid]}]: every (rule, resource)
   evaluation, passes included, grouped by what they share (one entry lists many resources)
 - `rules` [{id, domain, title, severity, remediation, doc, enforcement {tier: level}}]: the rules that ran
+- `release` (only in `govscan gate` reports; scan reports do not have the key, and `read_report` does
+  not read it back): {verdict (allow | block), class, target, target_from, base, head, requirements
+  [{rule_id, status (pass | fail | waived), message}], unmet [message], evidence {approvals, labels,
+  change_ticket, sources}, freezes, emergency_reason, notes, changes [{change (added | removed |
+  modified), action, uid, kind, name, namespace, file, line, classes, reasons, fields}]}
 
 No timestamps and no resource bodies: the same report renders to the same bytes.
 """
@@ -42,6 +47,7 @@ from govscan.scanner.model import (
     GateDecision,
     Location,
     Platform,
+    ReleaseDecision,
     ResourceRef,
     RuleInfo,
     ScanReport,
@@ -97,12 +103,52 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
+def release_dict(decision: ReleaseDecision) -> dict[str, Any]:
+    return {
+        "verdict": decision.verdict,
+        "class": decision.release_class.value if decision.release_class else None,
+        "target": decision.target.value,
+        "target_from": decision.target_from,
+        "base": decision.base,
+        "head": decision.head,
+        "requirements": [
+            {"rule_id": r.rule_id, "status": r.status.value, "message": r.message} for r in decision.requirements
+        ],
+        "unmet": [r.message for r in decision.requirements if r.status is Status.FAIL],
+        "evidence": {
+            "approvals": decision.approvals,
+            "labels": list(decision.labels),
+            "change_ticket": decision.change_ticket,
+            "sources": list(decision.evidence_sources),
+        },
+        "freezes": list(decision.freezes),
+        "emergency_reason": decision.emergency_reason,
+        "notes": list(decision.notes),
+        "changes": [
+            {
+                "change": c.change.value,
+                "action": c.action.value if c.action else None,
+                "uid": c.resource.uid,
+                "kind": c.resource.kind,
+                "name": c.resource.name,
+                "namespace": c.resource.namespace,
+                "file": c.resource.path,
+                "line": c.resource.line,
+                "classes": [k.value for k in c.classes],
+                "reasons": list(c.reasons),
+                "fields": list(c.fields),
+            }
+            for c in decision.changes
+        ],
+    }
+
+
 def report_dict(report: ScanReport) -> dict[str, Any]:
     """The JSON contract as plain Python data (what `render` serialises)."""
     findings = sorted_findings(report)
     is_blocking = blocking_checker(report)
     by_domain = Counter(f.domain for f in findings)
-    return {
+    document = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "govscan", "version": report.tool_version},
         "gate": {
@@ -136,6 +182,9 @@ def report_dict(report: ScanReport) -> dict[str, Any]:
         "evaluations": evaluation_groups(report.evaluations),
         "rules": [rule_dict(info) for info in sorted(report.rules, key=lambda r: r.id)],
     }
+    if report.release is not None:
+        document["release"] = release_dict(report.release)
+    return document
 
 
 def evaluation_groups(evaluations: tuple[Evaluation, ...]) -> list[dict[str, Any]]:

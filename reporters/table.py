@@ -101,6 +101,41 @@ def _next_step(report: ScanReport, findings: list[Finding]) -> tuple[str, str]:
     return (f"Passed: no blocking findings.{tail}{exit_note}", "bold green")
 
 
+REQUIREMENT_STYLE: dict[Status, tuple[str, str]] = {
+    Status.FAIL: ("unmet", "red"),
+    Status.WAIVED: ("waived", "magenta"),
+    Status.PASS: ("met", "green"),
+}
+
+
+def _release(report: ScanReport) -> list[tuple[int, Text]]:
+    """The release decision of `govscan gate`: verdict, class, target, each requirement."""
+    from rich.text import Text
+
+    decision = report.release
+    if decision is None:
+        return []
+    style = "bold red" if decision.verdict == "block" else "bold green"
+    release_class = decision.release_class.value if decision.release_class else "nothing changed"
+    lines = [
+        (0, Text(f"Release decision: {decision.verdict}", style=style)),
+        (
+            2,
+            Text(
+                f"{release_class} release to {decision.target.value} ({decision.target_from}); "
+                f"{decision.base}..{decision.head}: {_plural(len(decision.changes), 'changed resource')}"
+            ),
+        ),
+    ]
+    order = {Status.FAIL: 0, Status.WAIVED: 1, Status.PASS: 2}
+    for check in sorted(decision.requirements, key=lambda c: order.get(c.status, 3)):
+        word, colour = REQUIREMENT_STYLE.get(check.status, (check.status.value, "dim"))
+        lines.append((2, Text.assemble((word, colour), f" {check.rule_id}: {check.message}")))
+    for note in decision.notes:
+        lines.append((2, Text(f"note: {note}", style="dim")))
+    return lines
+
+
 def _summary(report: ScanReport, findings: list[Finding]) -> list[tuple[int, Text]]:
     """Summary lines as (indent, text); the indent also applies to wrapped continuation lines."""
     from rich.text import Text
@@ -174,6 +209,11 @@ def render(report: ScanReport, color: bool = False, width: int = 100) -> str:
         for finding in group:
             _add_finding(grid, finding)
         console.print(Padding(grid, (0, 0, 0, 2)))
+        console.print()
+    release = _release(report)
+    for indent, text in release:
+        console.print(Padding(text, (0, 0, 0, indent), expand=False))
+    if release:
         console.print()
     for indent, text in _summary(report, findings):
         console.print(Padding(text, (0, 0, 0, indent), expand=False))

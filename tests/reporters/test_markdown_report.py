@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from dataclasses import replace
+
 from govscan.reporters import markdown
-from govscan.scanner.model import GateDecision, ScanReport
+from govscan.scanner.model import (
+    ChangedResource,
+    ChangeKind,
+    GateDecision,
+    ReleaseClass,
+    ReleaseDecision,
+    RequirementCheck,
+    ScanReport,
+    Status,
+    Tier,
+)
 
 
 def test_blocked_report(report: ScanReport) -> None:
@@ -59,3 +71,71 @@ def test_passed_report(report_factory: Any) -> None:
     text = markdown.render(report_factory(findings=(), gate=gate))
     assert text.startswith("## ✅ govscan: passed\n\nno blocking findings (exit code 0)\n")
     assert "Blocking findings" not in text
+
+
+def test_a_gate_report_shows_the_release_decision_before_the_counts(report: ScanReport) -> None:
+    first = report.findings[0]
+    decision = ReleaseDecision(
+        verdict="block",
+        release_class=ReleaseClass.SCHEMA_MIGRATION,
+        target=Tier.PRODUCTION,
+        target_from="--target",
+        base="origin/main",
+        head="HEAD",
+        changes=(
+            ChangedResource(
+                first.resource,
+                ChangeKind.ADDED,
+                (ReleaseClass.SCHEMA_MIGRATION, ReleaseClass.CONFIG_CHANGE),
+                ('schema-migration: container "migrate" runs alembic upgrade', "config-change: adds Job x", "c", "d"),
+            ),
+        ),
+        requirements=(
+            RequirementCheck("release.approvals", Status.PASS, "2 approvals"),
+            RequirementCheck("release.backup-evidence", Status.FAIL, "needs a backup"),
+            RequirementCheck("release.freeze-window", Status.WAIVED, "peak_season"),
+        ),
+        approvals=2,
+        labels=("dba-approved",),
+        evidence_sources=("GitHub pull request #42 labels", "--approvals"),
+        freezes=("peak_season",),
+        emergency_reason="payments <down>",
+        notes=("base origin/main: k8s/x.yaml:3: broken",),
+    )
+    lines = markdown.render(replace(report, release=decision)).splitlines()
+    start = lines.index("### Release decision: block")
+    assert lines[: start + 1] == [
+        "## ❌ govscan: blocked",
+        "",
+        "5 blocking findings (exit code 1)",
+        "",
+        "### Release decision: block",
+    ]
+    assert lines[start + 1 : start + 24] == [
+        "",
+        "| | |",
+        "|---|---|",
+        "| class | schema-migration |",
+        "| target | production (--target) |",
+        "| change | origin/main → HEAD: 1 resource (1 added) |",
+        "| evidence | 2 approvals; labels: dba-approved; emergency: payments &lt;down&gt; "
+        "(from GitHub pull request #42 labels, --approvals) |",
+        "| freeze | peak\\_season |",
+        "",
+        "- ❌ unmet release.backup-evidence: needs a backup",
+        "- ➖ waived release.freeze-window: peak\\_season",
+        "- ✅ met release.approvals: 2 approvals",
+        "",
+        "> base origin/main: k8s/x.yaml:3: broken",
+        "",
+        "<details><summary>Changed resources (1)</summary>",
+        "",
+        "| change | resource | file | classes | why |",
+        "|---|---|---|---|---|",
+        "| added | Deployment shop/web | deploy/prod/web.yaml:1 | schema-migration, config-change | schema-migration: "
+        'container "migrate" runs alembic upgrade; config-change: adds Job x; and 2 more |',
+        "",
+        "</details>",
+        "",
+    ]
+    assert lines[start + 24] == "| blocking | block | warn | info | waived | not evaluated | resources | files |"
