@@ -3,19 +3,23 @@ pointers of the changed fields.
 
 Both sides are read with the scan's own loaders, so formatting, key order and comments never count
 as changes: two bodies are compared as parsed data. Resources match by uid (a moved file is not a
-change); a uid given twice on one side (a base and an overlay) is told apart by its file.
+change); a uid given twice on either side (a base and an overlay) is told apart by its file. Files
+identical on both sides hold no change and are not parsed, except for the Namespace objects that
+decide tiers.
 
 Plans and previews are change sets already: a side is the state after apply (a planned delete is
-gone, data sources are not resources), and a head resource the plan deletes or replaces is always
-part of the change, with its planned action, even when both sides plan the same thing. Given a plan
-alone, its own `before` values are the base.
+gone, data sources are not resources) and changed resources carry their planned action. Comparing
+two plans (`keep_planned`), a resource the head plans to delete or replace is always part of the
+change, even when the base plans the same; in a tree, a plan file nobody touched is not. Given a
+plan alone, its own `before` values are the base.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +40,8 @@ from govscan.scanner.model import (
 
 DESTRUCTIVE = frozenset({Action.DELETE, Action.REPLACE})
 GONE_AFTER_APPLY = frozenset({Action.DELETE, Action.READ})
+NAMESPACE_KIND = re.compile(r"""^\s*(?:-\s+)?["']?kind["']?\s*:\s*["']?Namespace\b""", re.MULTILINE)
+"""A line that may declare a Namespace (YAML or JSON): such unchanged files are parsed for tiers."""
 
 
 @dataclass
@@ -50,12 +56,19 @@ class Snapshot:
     root: str = ""
     """The directory the side was read from, as its paths start (`old/`): a uid given twice is
     told apart by its path below it."""
+    context: list[Resource] = field(default_factory=list)
+    """Namespace objects of files not parsed for the diff (unchanged): their labels decide tiers."""
 
 
 def load_snapshot(
-    label: str, targets: Iterable[str], cwd: Path, max_bytes: int = inputs.DEFAULT_MAX_FILE_BYTES
+    label: str,
+    targets: Iterable[str],
+    cwd: Path,
+    max_bytes: int = inputs.DEFAULT_MAX_FILE_BYTES,
+    changed: Callable[[str], bool] | None = None,
 ) -> Snapshot:
-    """Read files and directories with the scan's loaders (paths shown relative to `cwd`)."""
+    """Read files and directories with the scan's loaders (paths shown relative to `cwd`); with
+    `changed`, files it says are the same on both sides only give their Namespace objects."""
     targets = list(targets)
     snapshot = Snapshot(label)
     if len(targets) == 1 and Path(targets[0]).is_dir():
@@ -65,10 +78,17 @@ def load_snapshot(
     snapshot.errors.extend(problems)
     snapshot.files = len(files)
     for file in files:
+        unchanged = changed is not None and not changed(file.display)
         try:
             text = inputs.read_text(file, max_bytes)
         except InputError as exc:
-            snapshot.errors.append(exc)
+            if not unchanged:  # the same on both sides: the head's scan reports it
+                snapshot.errors.append(exc)
+            continue
+        if unchanged:
+            if NAMESPACE_KIND.search(text):
+                loaded = content.load(text, file.display, Origin.FILE, file.named)
+                snapshot.context.extend(r for r in loaded.resources if r.kind == "Namespace")
             continue
         loaded = content.load(text, file.display, Origin.FILE, file.named)
         snapshot.resources.extend(loaded.resources)
@@ -101,27 +121,44 @@ def _after_apply(resources: Iterable[Resource]) -> list[Resource]:
     ]
 
 
-def _keyed(resources: list[Resource], root: str = "") -> dict[str, Resource]:
-    """uid -> resource; a uid given twice on one side is keyed by uid and file (below `root`)."""
-    counts = Counter(r.uid for r in resources)
-    keyed: dict[str, Resource] = {}
-    for resource in resources:
-        path = resource.source.path.removeprefix(root)
-        key = resource.uid if counts[resource.uid] == 1 else f"{resource.uid} ({path})"
-        keyed.setdefault(key, resource)
-    return keyed
+class _Keys:
+    """uid -> key; a uid given twice on either side is keyed by uid and its file below the side's root."""
+
+    def __init__(self, *sides: list[Resource]) -> None:
+        self.twice = {uid for side in sides for uid, n in Counter(r.uid for r in side).items() if n > 1}
+
+    def keyed(self, resources: Iterable[Resource], root: str) -> dict[str, Resource]:
+        found: dict[str, Resource] = {}
+        for resource in resources:
+            found.setdefault(self.key(resource, root), resource)
+        return found
+
+    def key(self, resource: Resource, root: str) -> str:
+        if resource.uid not in self.twice:
+            return resource.uid
+        return f"{resource.uid} ({resource.source.path.removeprefix(root)})"
+
+
+def _planned(resource: Resource | None) -> Action | None:
+    return resource.change.action if resource is not None and resource.change is not None else None
 
 
 def diff(
-    base: Iterable[Resource], head: Iterable[Resource], base_root: str = "", head_root: str = ""
+    base: Iterable[Resource],
+    head: Iterable[Resource],
+    base_root: str = "",
+    head_root: str = "",
+    keep_planned: bool = False,
 ) -> list[ResourceChange]:
-    """Changes from `base` to `head`, in uid order (roots: see Snapshot.root)."""
-    head = list(head)
-    base_state, head_state = _keyed(_after_apply(base), base_root), _keyed(_after_apply(head), head_root)
+    """Changes from `base` to `head`, in uid order (roots: see Snapshot.root; `keep_planned`: see above)."""
+    base, head = list(base), list(head)
+    base_after, head_after = _after_apply(base), _after_apply(head)
+    keys = _Keys(base_after, head_after)
+    base_state, head_state = keys.keyed(base_after, base_root), keys.keyed(head_after, head_root)
     changes: dict[str, ResourceChange] = {}
     for key in sorted(set(base_state) | set(head_state)):
         before, after = base_state.get(key), head_state.get(key)
-        planned = after.change.action if after is not None and after.change is not None else None
+        planned = _planned(after)
         if before is None:
             assert after is not None
             changes[key] = ResourceChange(ChangeKind.ADDED, None, after, (), planned)
@@ -129,15 +166,18 @@ def diff(
             changes[key] = ResourceChange(ChangeKind.REMOVED, before, None, (), None)
         else:
             fields = tuple(changed_fields(before.body, after.body))
-            if fields or planned in DESTRUCTIVE:
+            newly_planned = planned in DESTRUCTIVE and (keep_planned or _planned(before) is not planned)
+            if fields or newly_planned:
                 changes[key] = ResourceChange(ChangeKind.MODIFIED, before, after, fields, planned)
-    # a planned delete is part of the change even when the base plan deletes it too
-    deleted = [r for r in head if r.change is not None and r.change.action is Action.DELETE]
-    for key, resource in _keyed(deleted, head_root).items():
+    base_deletes = {keys.key(r, base_root) for r in base if _planned(r) is Action.DELETE}
+    for resource in head:
+        if _planned(resource) is not Action.DELETE:
+            continue
+        key = keys.key(resource, head_root)
         existing = changes.get(key)
-        if existing is None:
+        if existing is None and (keep_planned or key not in base_deletes):
             changes[key] = ResourceChange(ChangeKind.REMOVED, resource, None, (), Action.DELETE)
-        elif existing.kind is ChangeKind.REMOVED:
+        elif existing is not None and existing.kind is ChangeKind.REMOVED:
             changes[key] = dataclasses.replace(existing, action=Action.DELETE)
     return [changes[key] for key in sorted(changes)]
 
@@ -145,7 +185,7 @@ def diff(
 def plan_changes(head: Iterable[Resource]) -> list[ResourceChange]:
     """A plan or preview on its own: its `before` values are the base."""
     head = list(head)
-    return diff(prior_state(head), head)
+    return diff(prior_state(head), head, keep_planned=True)
 
 
 def changed_fields(before: Any, after: Any, pointer: str = "") -> Iterator[str]:

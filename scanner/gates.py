@@ -19,7 +19,8 @@ import dataclasses
 import datetime as dt
 import json
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,7 @@ from govscan.scanner.config import Config, find_config, load_config
 from govscan.scanner.diff import Snapshot, diff, load_snapshot, plan_changes
 from govscan.scanner.engine import WAIVER_PROBLEM, ScanRequest, fingerprint, location_of, resource_ref, scan
 from govscan.scanner.errors import ConfigError, UsageError
+from govscan.scanner.inputs import display_path
 from govscan.scanner.model import (
     TIERS,
     ChangedResource,
@@ -153,6 +155,13 @@ class _Sides:
     head_cwd: Path
     config: Config
     skipped: list[Skipped] = field(default_factory=list)
+    changed: Callable[[str], bool] | None = None
+    """Whether a file (as the side shows its path) differs between the sides; None: read every file."""
+    plans: bool = False
+    """The sides are two plan or preview files: planned deletes and replaces are always the change."""
+    base_prefix: str = ""
+    head_prefix: str = ""
+    """How each side's report paths start (`old/`, `new/`; nothing for git trees): one file is one file."""
 
 
 def run_gate(request: GateRequest) -> ScanReport:
@@ -187,7 +196,7 @@ def _open_sides(request: GateRequest, cwd: Path, tmp: Path) -> _Sides:
         except ValueError:
             raise UsageError(f"{text}: outside the repository {repo.root}") from None
     base_tree = gittree.materialize(repo, base_commit, specs, tmp / "base")
-    head_tree = gittree.materialize(repo, head_commit, specs, tmp / "head")
+    head_tree = gittree.materialize(repo, head_commit, specs, tmp / "head", reuse=base_tree)
     if not base_tree.files and not head_tree.files:
         under = f" under {', '.join(request.paths)}" if request.paths else ""
         raise UsageError(f"no manifests (.yaml, .yml, .json) in {request.base} or {request.head}{under}")
@@ -200,6 +209,7 @@ def _open_sides(request: GateRequest, cwd: Path, tmp: Path) -> _Sides:
         head_cwd=head_tree.root,
         config=_git_config(request, repo, base_commit, tmp / "policy"),
         skipped=head_tree.skipped,
+        changed=lambda path: base_tree.blobs.get(path) != head_tree.blobs.get(path),
     )
 
 
@@ -234,6 +244,17 @@ def _path_sides(request: GateRequest, cwd: Path, head: Path, base: Path | None) 
         config = Config()
     else:
         config = load_config(request.config_path or find_config(base if base is not None else head))
+    changed = None
+    prefixes = [_prefix(base, cwd) if base is not None else "", _prefix(head, cwd)]
+    if base is not None and base.is_dir():
+
+        def changed(path: str) -> bool:
+            for prefix in prefixes:
+                if path.startswith(prefix):
+                    relative = path[len(prefix) :]
+                    return not _same_file(base / relative, head / relative)
+            return True
+
     return _Sides(
         base_label=request.base or f"{request.head} (before)",
         head_label=request.head,
@@ -242,7 +263,24 @@ def _path_sides(request: GateRequest, cwd: Path, head: Path, base: Path | None) 
         head_targets=[str(head)],
         head_cwd=cwd,
         config=config,
+        changed=changed,
+        plans=not head.is_dir(),
+        base_prefix=prefixes[0],
+        head_prefix=prefixes[1],
     )
+
+
+def _prefix(path: Path, cwd: Path) -> str:
+    """How report paths of a side start: `old/` below a directory, the whole path of a file."""
+    shown = display_path(path, cwd)
+    return shown.rstrip("/") + "/" if path.is_dir() else shown
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
 
 
 def _git_config(request: GateRequest, repo: gittree.Repository, commit: str, folder: Path) -> Config:
@@ -292,14 +330,14 @@ class _Gate:
         max_bytes = request.scan.max_file_bytes
         base = None
         if sides.base_targets is not None:
-            base = load_snapshot(sides.base_label, sides.base_targets, sides.base_cwd, max_bytes)
-        head = load_snapshot(sides.head_label, sides.head_targets, sides.head_cwd, max_bytes)
+            base = load_snapshot(sides.base_label, sides.base_targets, sides.base_cwd, max_bytes, sides.changed)
+        head = load_snapshot(sides.head_label, sides.head_targets, sides.head_cwd, max_bytes, sides.changed)
         if base is None:
             if not any(r.change is not None for r in head.resources):
                 raise UsageError(f"--base is required: {request.head} is not a Terraform plan or Pulumi preview")
             changes = plan_changes(head.resources)
         else:
-            changes = diff(base.resources, head.resources, base.root, head.root)
+            changes = diff(base.resources, head.resources, base.root, head.root, keep_planned=sides.plans)
             for error in base.errors:
                 self.notes.append(f"base {sides.base_label}: {error}; what it holds counts as added")
         context = ClassifyContext(self.config.pod_spec_paths)
@@ -350,8 +388,9 @@ class _Gate:
             return request.scan.tier, "--tier"
         if not classified:
             return self.config.default_tier, "nothing changed: the default tier"
-        head_tiers = TierResolver(self.config, None, head.resources, request.scan.workspace)
-        base_tiers = TierResolver(self.config, None, base.resources if base else [], request.scan.workspace)
+        head_tiers = TierResolver(self.config, None, [*head.resources, *head.context], request.scan.workspace)
+        base_side = [*base.resources, *base.context] if base is not None else []
+        base_tiers = TierResolver(self.config, None, base_side, request.scan.workspace)
         strictest: tuple[Tier, Resource] | None = None
         for item in classified:
             resolver = head_tiers if item.change.head is not None else base_tiers
@@ -679,21 +718,40 @@ class _Gate:
         )
 
     def _baselined(self, findings: list[Finding], settings: ScanRequest) -> list[Finding]:
-        """--new-only: findings whose fingerprints the base has too are kept, marked, and do not block."""
+        """--new-only: findings the base has too (same rule, resource and field: the fingerprint before a
+        duplicate is told apart by its file) are kept, marked, and do not block. A finding the base has
+        n times is baselined n times, in the same file first: a new copy of a resource is new."""
         sides = self.sides
         if not sides.base_targets:
             return findings
         base = scan(dataclasses.replace(settings, targets=tuple(sides.base_targets), cwd=sides.base_cwd, progress=None))
-        known = {f.fingerprint for f in base.findings}
+        left = Counter(_identity(f) for f in base.findings)
+        left_in_file = Counter((_identity(f), f.location.path.removeprefix(sides.base_prefix)) for f in base.findings)
         reason = f"already in the base {sides.base_label} (--new-only)"
+        matched: set[int] = set()
+        candidates = [(i, f) for i, f in enumerate(findings) if f.waiver is None and f.rule_id not in _NEVER_BASELINED]
+        for i, finding in candidates:  # the same file first, so moves elsewhere do not steal a match
+            key = (_identity(finding), finding.location.path.removeprefix(sides.head_prefix))
+            if left_in_file[key] > 0 and left[key[0]] > 0:
+                left_in_file[key] -= 1
+                left[key[0]] -= 1
+                matched.add(i)
+        for i, finding in candidates:
+            if i not in matched and left[_identity(finding)] > 0:
+                left[_identity(finding)] -= 1
+                matched.add(i)
         return [
-            dataclasses.replace(f, waiver=Waiver(f.rule_id, reason, "baseline"))
-            if f.waiver is None and f.domain != "govscan" and f.fingerprint in known
-            else f
-            for f in findings
+            dataclasses.replace(f, waiver=Waiver(f.rule_id, reason, "baseline")) if i in matched else f
+            for i, f in enumerate(findings)
         ]
 
 
+def _identity(finding: Finding) -> str:
+    return fingerprint(finding.rule_id, finding.resource.uid, finding.pointer)
+
+
+_NEVER_BASELINED = frozenset({"govscan.input-error", "govscan.rule-error"})
+"""About this run, not the manifests: an unreadable file or a crashed rule is never 'already there'."""
 _REQUIREMENT_IDS = frozenset(m.id for m in REQUIREMENT_RULES)
 
 

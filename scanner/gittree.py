@@ -88,6 +88,8 @@ class Materialized:
     root: Path
     files: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    blobs: dict[str, str] = field(default_factory=dict)
+    """Repository path -> blob id: files with the same id on both sides did not change."""
 
 
 def _wanted(path: str) -> bool:
@@ -102,8 +104,11 @@ def _safe(path: str) -> bool:
     return not (normal.startswith(("/", "../")) or normal == ".." or "\x00" in path)
 
 
-def materialize(repo: Repository, commit: str, pathspecs: list[str], dest: Path) -> Materialized:
-    """Write the commit's manifest files under `dest` (repo-relative paths kept)."""
+def materialize(
+    repo: Repository, commit: str, pathspecs: list[str], dest: Path, reuse: Materialized | None = None
+) -> Materialized:
+    """Write the commit's manifest files under `dest` (repo-relative paths kept); blobs already
+    written for `reuse` (the other side) are linked, not read again."""
     listing = repo.run("ls-tree", "-r", "-z", "--full-tree", commit, "--", *pathspecs)
     result = Materialized(dest)
     blobs: list[tuple[str, str]] = []
@@ -122,12 +127,20 @@ def materialize(repo: Repository, commit: str, pathspecs: list[str], dest: Path)
             result.skipped.append(Skipped(path, 1, "path leaves the repository: not read"))
             continue
         blobs.append((sha, path))
+        result.blobs[path] = sha
     dest.mkdir(parents=True, exist_ok=True)
-    if not blobs:
+    known = {sha: reuse.root / path for path, sha in reuse.blobs.items()} if reuse is not None else {}
+    missing = []
+    for sha, path in blobs:
+        if sha in known and _link(known[sha], dest / path):
+            result.files.append(path)
+        else:
+            missing.append((sha, path))
+    if not missing:
         return result
-    batch = repo.run("cat-file", "--batch", stdin="".join(f"{sha}\n" for sha, _ in blobs).encode())
+    batch = repo.run("cat-file", "--batch", stdin="".join(f"{sha}\n" for sha, _ in missing).encode())
     at = 0
-    for _, path in blobs:
+    for _, path in missing:
         header_end = batch.index(b"\n", at)
         header = batch[at:header_end].split()
         size = int(header[2])
@@ -138,6 +151,18 @@ def materialize(repo: Repository, commit: str, pathspecs: list[str], dest: Path)
         target.write_bytes(data)
         result.files.append(path)
     return result
+
+
+def _link(source: Path, target: Path) -> bool:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        try:
+            shutil.copyfile(source, target)
+        except OSError:
+            return False
+    return True
 
 
 def fetch_config(repo: Repository, commit: str, label: str, dest: Path) -> Path | None:

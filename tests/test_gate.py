@@ -887,3 +887,53 @@ def test_every_format_carries_the_release_findings(repo: Repo, fmt: str, sarif_s
         results = {r["ruleId"]: r for r in json.loads(text)["runs"][0]["results"]}
         location = results["release.backup-evidence"]["locations"][0]["physicalLocation"]
         assert (location["artifactLocation"]["uri"], location["region"]["startLine"]) == ("k8s/migrate.yaml", 7)
+
+
+def test_two_directories_compare_only_what_differs_and_keep_namespace_tiers(tmp_path: Path) -> None:
+    staging_ns = NAMESPACE.replace("erp-prod", "erp-uat").replace(
+        "{owner: team-erp}", "{owner: team-erp, govscan.io/tier: staging}"
+    )
+    for side, workers in (("old", "4"), ("new", "2")):
+        (tmp_path / side / "k8s").mkdir(parents=True)
+        (tmp_path / side / "k8s" / "namespace.yaml").write_text(staging_ns)  # the same on both sides
+        (tmp_path / side / "k8s" / "config.yaml").write_text(
+            CONFIGMAP.replace("erp-prod", "erp-uat").replace('"4"', f'"{workers}"')
+        )
+    (tmp_path / ".govscan.yaml").write_text(POLICY)
+    request = GateRequest(
+        base="old",
+        head="new",
+        scan=ScanRequest(targets=(), config=Config(), today=QUIET_DAY),
+        new_only=True,
+        cwd=tmp_path,
+    )
+    report = run_gate(request)
+    assert report.release is not None
+    [change] = report.release.changes
+    assert (change.resource.uid, change.resource.path, change.fields) == (
+        "core/ConfigMap/erp-uat/odoo-config",
+        "new/k8s/config.yaml",
+        ("/data/WORKERS",),
+    )
+    # the Namespace in an unchanged file still sets the tier: erp-uat is labelled staging
+    assert (report.release.target, report.release.verdict) == (Tier.STAGING, "allow")
+    # the namespace's own findings are in old/ too: baselined although old/ and new/ are other paths
+    namespace_findings = [f for f in report.findings if f.resource.kind == "Namespace"]
+    assert namespace_findings and all(
+        f.waiver is not None and f.waiver.source == "baseline" for f in namespace_findings
+    )
+
+
+def test_new_only_counts_a_copy_of_a_resource_as_new_and_keeps_content_findings_of_the_tool(repo: Repo) -> None:
+    duplicated = CONFIGMAP.replace('  WORKERS: "4"\n', '  WORKERS: "4"\n  WORKERS: "4"\n')
+    repo.write("k8s/config.yaml", duplicated)
+    repo.commit("a duplicate key the estate already has")
+    repo.branch("copy")
+    repo.write("overlays/copy.yaml", ROLLOUT.replace("TAG", "17.0-20250101"))  # the same uid as k8s/odoo.yaml
+    repo.commit("a second copy of the Rollout")
+    report = gate(repo, approvals=1)
+    [duplicate_key] = [f for f in report.findings if f.rule_id == "govscan.duplicate-key"]
+    assert duplicate_key.waiver is not None and duplicate_key.waiver.source == "baseline"
+    probes = {f.location.path: f.waiver for f in report.findings if f.rule_id == "ha.probes"}
+    assert probes["k8s/odoo.yaml"] is not None and probes["k8s/odoo.yaml"].source == "baseline"
+    assert probes["overlays/copy.yaml"] is None  # the base has one such finding, the head two: one is new

@@ -120,10 +120,37 @@ def test_two_plans_compare_states_after_apply_but_never_hide_a_planned_replace(t
     head = snapshot(
         tmp_path, "head", {"plan.json": plan(both, ("aws_sqs_queue.orders", ["no-op"], {"n": 1}, {"n": 1}))}
     )
-    [change] = diff(base.resources, head.resources)
+    [change] = diff(base.resources, head.resources, keep_planned=True)
     assert (change.kind, change.resource.uid, change.action, change.fields) == (
         ChangeKind.MODIFIED,
         "aws_db_instance.erp",
         Action.REPLACE,
         (),
     )
+    # in a tree, an unchanged plan file is no part of the change; a newly planned replace is
+    assert diff(base.resources, head.resources) == []
+    queue = ("aws_sqs_queue.orders", ["no-op"], {"n": 1}, {"n": 1})
+    calm = snapshot(tmp_path, "calm", {"plan.json": plan(("aws_db_instance.erp", ["no-op"], db, db), queue)})
+    [newly] = diff(calm.resources, head.resources)
+    assert (newly.kind, newly.action) == (ChangeKind.MODIFIED, Action.REPLACE)
+
+
+def test_a_uid_duplicated_on_one_side_is_matched_by_file_on_both(tmp_path: Path) -> None:
+    base = snapshot(tmp_path, "base", {"a.yaml": CONFIGMAP, "b.yaml": CONFIGMAP})
+    head = snapshot(tmp_path, "head", {"a.yaml": CONFIGMAP})
+    [change] = diff(base.resources, head.resources, base.root, head.root)
+    assert (change.kind, change.resource.source.path) == (ChangeKind.REMOVED, "base/b.yaml")
+
+
+def test_unchanged_files_are_not_parsed_but_their_namespaces_are_kept(tmp_path: Path) -> None:
+    namespace = (
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: erp-staging\n  labels: {govscan.io/tier: staging}\n"
+    )
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "ns.yaml").write_text(namespace + "---\n" + CONFIGMAP)
+    (tmp_path / "tree" / "cm.yaml").write_text(CONFIGMAP.replace("odoo-config", "other"))
+    (tmp_path / "tree" / "broken.yaml").write_text("a: [\n")
+    seen = load_snapshot("head", [str(tmp_path / "tree")], tmp_path, changed=lambda path: path == "tree/cm.yaml")
+    assert [r.uid for r in seen.resources] == ["core/ConfigMap/erp-prod/other"]
+    assert [r.uid for r in seen.context] == ["core/Namespace/-/erp-staging"]
+    assert seen.errors == []  # unchanged: the head's own scan reports it
