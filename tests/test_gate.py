@@ -937,3 +937,21 @@ def test_new_only_counts_a_copy_of_a_resource_as_new_and_keeps_content_findings_
     probes = {f.location.path: f.waiver for f in report.findings if f.rule_id == "ha.probes"}
     assert probes["k8s/odoo.yaml"] is not None and probes["k8s/odoo.yaml"].source == "baseline"
     assert probes["overlays/copy.yaml"] is None  # the base has one such finding, the head two: one is new
+
+
+def test_a_broken_event_file_and_a_bad_clock_are_one_line_usage_errors(tmp_path: Path) -> None:
+    from govscan.scanner.cli import _parse_now
+    from govscan.scanner.errors import UsageError
+
+    event = tmp_path / "event.json"
+    event.write_text("{not json")
+    with pytest.raises(UsageError) as info:
+        ci_evidence({"GITHUB_EVENT_PATH": str(event)})
+    assert str(info.value).startswith(f"GITHUB_EVENT_PATH={event}: cannot read the event: Expecting property name")
+    assert _parse_now("2026-12-01") == dt.date(2026, 12, 1)
+    assert _parse_now("2026-12-01T23:30:00-05:00") == dt.date(2026, 12, 2)  # the UTC date
+    with pytest.raises(UsageError) as bad:
+        _parse_now("next tuesday")
+    assert str(bad.value) == (
+        "--now: 'next tuesday' is not a date (2026-11-27) or an ISO date-time (2026-11-27T14:00:00Z)"
+    )
