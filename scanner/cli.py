@@ -785,6 +785,18 @@ def gate(
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="Processes that parse files in parallel.")
     ] = None,
+    policy: Annotated[
+        list[str],
+        typer.Option("--policy", "-p", help="Rego policies to scan the head with too: DIR, FILE or git:REF:PATH."),
+    ] = [],  # noqa: B006
+    namespace: Annotated[
+        list[str], typer.Option("--namespace", "-n", help="Rego packages to run, as globs (default: main).")
+    ] = [],  # noqa: B006
+    combine: Annotated[
+        bool, typer.Option("--combine", help="Give Rego policies every resource as data.govscan.resources.")
+    ] = False,
+    opa_url: Annotated[str | None, typer.Option("--opa-url", help="Evaluate Rego on this OPA server.")] = None,
+    sarif_category: Annotated[str | None, typer.Option("--sarif-category", help=SARIF_CATEGORY_HELP)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line on the terminal.")] = False,
     color: Annotated[bool | None, typer.Option("--color/--no-color", help="Force colour on or off.")] = None,
 ) -> None:
@@ -852,6 +864,10 @@ def gate(
                 today=_parse_now(now),
                 jobs=jobs or _cores(),
                 workspace=workspace,
+                policies=tuple(policy),
+                namespaces=tuple(namespace) or ("main",),
+                combine=combine,
+                opa_url=opa_url,
             ),
             target=tiers["--target"],
             evidence=Evidence(
@@ -878,7 +894,7 @@ def gate(
     except GovscanError as exc:
         _fail(str(exc), exc.exit_code)
 
-    write_reports(report, formats, output, color)
+    write_reports(report, formats, output, color, sarif_category=sarif_category)
     decision = report.gate
     if decision.exit_code == 2:
         typer.echo(f"govscan: error: {decision.reason}", err=True)

@@ -144,6 +144,8 @@ class ScanRequest:
     """Give Rego policies every resource of the scan as data.govscan.resources (cross-resource policies)."""
     opa_url: str | None = None
     """Evaluate Rego on this OPA server (policies pushed from --policy, or those already loaded there)."""
+    policy_cwd: Path | None = None
+    """Where --policy paths and git: refs resolve when not `cwd` (`govscan gate` scans trees read from git)."""
 
 
 POLICY_PREFIX = "policy."

@@ -672,7 +672,8 @@ class _Gate:
 
     def _report(self, decision: ReleaseDecision) -> ScanReport:
         request, sides = self.request, self.sides
-        settings = dataclasses.replace(request.scan, config=self.config, today=self.today)
+        cwd = (request.cwd or Path.cwd()).resolve()  # --policy paths are the user's, not the trees'
+        settings = dataclasses.replace(request.scan, config=self.config, today=self.today, policy_cwd=cwd)
         head = scan(dataclasses.replace(settings, targets=tuple(sides.head_targets), cwd=sides.head_cwd))
         head_findings = list(head.findings)
         if request.new_only:

@@ -582,7 +582,7 @@ def _engine(opa_url: str | None) -> RegoEngine:
 
 def load_policies(request: ScanRequest) -> PolicySet:
     """Read, compile and outline the policies a scan asks for; raises UsageError (exit 2) on any problem."""
-    cwd = request.cwd or Path.cwd()
+    cwd = request.policy_cwd or request.cwd or Path.cwd()
     engine = _engine(request.opa_url)
     try:
         if isinstance(engine, OpaServerRego):

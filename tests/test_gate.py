@@ -955,3 +955,24 @@ def test_a_broken_event_file_and_a_bad_clock_are_one_line_usage_errors(tmp_path:
     assert str(bad.value) == (
         "--now: 'next tuesday' is not a date (2026-11-27) or an ISO date-time (2026-11-27T14:00:00Z)"
     )
+
+
+def test_rego_policies_from_the_base_ref_judge_the_head(repo: Repo) -> None:
+    rego = (ROOT / "fixtures" / "policies" / "policy" / "ownership.rego").read_text()
+    repo.write("policy/ownership.rego", rego)
+    repo.commit("the team's policies")
+    repo.branch("unowned")
+    repo.write("k8s/migrate.yaml", MIGRATE.replace("labels: {app: odoo, owner: team-erp}", "labels: {app: odoo}"))
+    repo.commit("a migration Job nobody owns")
+    request = GateRequest(
+        base="main",
+        scan=ScanRequest(targets=(), config=Config(), today=QUIET_DAY, policies=("git:main:policy",)),
+        evidence=Evidence(**MIGRATION_EVIDENCE),  # type: ignore[arg-type]
+        new_only=True,
+        cwd=repo.root,
+    )
+    report = run_gate(request)
+    owner = [f for f in report.findings if f.rule_id.startswith("policy.")]
+    assert [(f.rule_id, f.location.path, f.message, f.blocking) for f in owner] == [
+        ("policy.main.owner-label", "k8s/migrate.yaml", "Job odoo-migrate has no owner label", True)
+    ]
