@@ -71,7 +71,9 @@ def render_list(fmt: str, domain: str | None = None) -> str:
 
 
 def render_show(rule_id: str) -> str:
-    rule = rule_by_id(rule_id)
+    from govscan.scanner.release_rules import release_rule
+
+    rule = release_rule(rule_id) or rule_by_id(rule_id)
     meta = rule.meta
     lines = [
         f"{meta.id}  ({meta.domain}, severity {meta.severity.label})",

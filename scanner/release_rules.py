@@ -7,7 +7,10 @@ already), and `.govscan.yaml` can tune their enforcement and waive them like any
 
 from __future__ import annotations
 
-from govscan.scanner.model import Platform, RuleMeta, Severity, enforcement_table
+from collections.abc import Iterator
+from typing import Any
+
+from govscan.scanner.model import Platform, Rule, RuleMeta, Severity, Violation, enforcement_table
 
 ALL_PLATFORMS = (Platform.K8S, Platform.TERRAFORM, Platform.PULUMI)
 _BLOCK = enforcement_table("block", "block", "block", "block", "block")
@@ -103,3 +106,34 @@ REQUIREMENT_RULES: tuple[RuleMeta, ...] = (
     FREEZE_WINDOW,
 )
 RELEASE_RULES: tuple[RuleMeta, ...] = (*REQUIREMENT_RULES, CLASS_ANNOTATION, DECISION)
+
+_ASKED_BY = {
+    APPROVALS.id: "approvals: N",
+    LABELS.id: "labels: [...]",
+    CHANGE_TICKET.id: "change_ticket: REGEX",
+    BACKUP_EVIDENCE.id: "backup: true",
+    ROLLBACK_PLAN.id: "rollback_plan: true",
+    BLAST_RADIUS.id: "max_changed_resources: N",
+    PROGRESSIVE_ROLLOUT.id: "progressive_rollout: true",
+    FREEZE_WINDOW.id: "freezes: [...]",
+}
+
+
+def _never(resource: Any, ctx: Any, options: Any) -> Iterator[Violation]:
+    return iter(())  # judged by `govscan gate` over the whole change, never resource by resource
+
+
+def release_rule(rule_id: str) -> Rule | None:
+    """A release rule as the catalog shows it (`govscan rules show release.approvals`); None if unknown."""
+    meta = next((m for m in RELEASE_RULES if m.id == rule_id), None)
+    if meta is None:
+        return None
+    asked = _ASKED_BY.get(meta.id)
+    doc = (
+        f"Reported by `govscan gate` when the release policy asks for it: `{asked}` under "
+        "`release.classes.<class>.<tier>` (or `release.defaults.<tier>`) in .govscan.yaml, for the change's "
+        "class and target tier. See the README, Release gates."
+        if asked
+        else "Reported by `govscan gate` about every change it classifies. See the README, Release gates."
+    )
+    return Rule(meta=meta, check=_never, doc=doc, module=__name__)

@@ -367,22 +367,31 @@ def test_a_migration_without_backup_evidence_is_blocked(repo: Repo) -> None:
     assert [(f["rule_id"], f["location"]["file"], f["location"]["line"]) for f in blocking] == [
         ("release.backup-evidence", "k8s/migrate.yaml", 7)
     ]
-    markdown = result.stdout
-    assert markdown.startswith("## govscan: Blocked (exit 1)\n\n> 1 blocking finding(s) on 1 rule/resource pair(s)\n")
-    assert "### Release decision: block\n" in markdown
-    assert "| class | `schema-migration` |\n" in markdown
-    assert "| target | `production` (strictest tier of the changed resources: Rollout erp-prod/odoo) |\n" in markdown
-    assert "| change | `main` → `HEAD`: 2 resources (1 added, 1 modified) |\n" in markdown
-    assert f"- ❌ unmet `release.backup-evidence`: {backup}\n" in markdown
-    assert "- ✅ met `release.change-ticket`: change ticket CHG-20431 matches CHG-[0-9]{4,}\n" in markdown
+    lines = result.stdout.splitlines()
+    assert lines[:5] == [
+        "## ❌ govscan: blocked",
+        "",
+        "1 blocking finding(s) on 1 rule/resource pair(s) (exit code 1)",
+        "",
+        "### Release decision: block",
+    ]
+    assert lines[6:13] == [
+        "| | |",
+        "|---|---|",
+        "| class | schema-migration |",
+        "| target | production (strictest tier of the changed resources: Rollout erp-prod/odoo) |",
+        "| change | main → HEAD: 2 resources (1 added, 1 modified) |",
+        "| evidence | 2 approvals; labels: dba-approved; ticket CHG-20431 (from --approvals, --label, --change-ticket) |",
+        "",
+    ]
+    assert lines[13] == f"- ❌ unmet release.backup-evidence: {backup}"
+    assert "- ✅ met release.change-ticket: change ticket CHG-20431 matches CHG-\\[0-9\\]{4,}" in lines
     assert (
-        "| added | Job erp-prod/odoo-migrate | `k8s/migrate.yaml:1` | schema-migration, config-change | "
+        "| added | Job erp-prod/odoo-migrate | k8s/migrate.yaml:1 | schema-migration, config-change | "
         "schema-migration: pre-upgrade hook Job erp-prod/odoo-migrate runs before the release; schema-migration: "
-        'container "migrate" runs Odoo with -u (module update); and 1 more |\n' in markdown
-    )
-    assert (
-        f"| `release.backup-evidence` | `k8s/migrate.yaml:7` | Job/odoo-migrate (erp-prod) | {backup} |\n" in markdown
-    )
+        'container "migrate" runs Odoo with -u (module update); and 1 more |'
+    ) in lines
+    assert f"| release.backup-evidence | k8s/migrate.yaml:7 | Job/odoo-migrate (erp-prod) | {backup} |" in lines
 
 
 @pytest.mark.parametrize(
@@ -976,3 +985,12 @@ def test_rego_policies_from_the_base_ref_judge_the_head(repo: Repo) -> None:
     assert [(f.rule_id, f.location.path, f.message, f.blocking) for f in owner] == [
         ("policy.main.owner-label", "k8s/migrate.yaml", "Job odoo-migrate has no owner label", True)
     ]
+
+
+def test_rules_show_explains_the_release_rules() -> None:
+    from govscan.scanner.catalog import render_show
+
+    text = render_show("release.backup-evidence")
+    assert text.startswith("release.backup-evidence  (release, severity critical)\nNo backup is taken before a change")
+    assert "`backup: true` under `release.classes.<class>.<tier>`" in text
+    assert "Enforcement by tier: production block, staging block, qa block, development block, sandbox block" in text
