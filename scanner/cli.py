@@ -223,6 +223,33 @@ def scan(
         ),
     ] = [],  # noqa: B006
     sarif_category: Annotated[str | None, typer.Option("--sarif-category", help=SARIF_CATEGORY_HELP)] = None,
+    engine: Annotated[
+        list[str],
+        typer.Option(
+            "--engine",
+            "-e",
+            help="Also run checkov or trivy-config on the same inputs, offline; their findings join the verdict "
+            "(repeatable). See docs/engines.md.",
+        ),
+    ] = [],  # noqa: B006
+    engine_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds a tool may run before its checks count as not evaluated.")
+    ] = 600.0,
+    trivy_report: Annotated[
+        list[Path],
+        typer.Option(
+            "--trivy-report",
+            help="trivy image JSON report, or a directory of them (matched by ArtifactName): judges the images "
+            "workloads run (repeatable).",
+        ),
+    ] = [],  # noqa: B006
+    scan_images: Annotated[
+        bool,
+        typer.Option(
+            "--scan-images",
+            help="Run `trivy image` offline on local images no --trivy-report covers (never pulls or downloads).",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress line on the terminal.")] = False,
     color: Annotated[
         bool | None, typer.Option("--color/--no-color", help="Force colour on or off (default: on for a terminal).")
@@ -239,7 +266,9 @@ def scan(
       govscan scan . --shard 2/4 -f json -o shard-2.json     (then: govscan merge shard-*.json)\n
       govscan scan --context . deploy/web.yaml               (changed files; the repo read as context)\n
       govscan scan k8s/ --policy policy/ --namespace 'k8s.*'\n
-      govscan scan k8s/ --policy git:origin/main:policy       (policies as on the base branch)
+      govscan scan k8s/ --policy git:origin/main:policy       (policies as on the base branch)\n
+      govscan scan k8s/ plan.json --engine checkov --engine trivy-config\n
+      govscan scan k8s/ --trivy-report reports/   (trivy image --format json per image)
     """
     from govscan.scanner import progress
     from govscan.scanner.config import find_config, load_config
@@ -291,6 +320,10 @@ def scan(
             namespaces=tuple(namespace) or ("main",),
             combine=combine,
             opa_url=opa_url,
+            engines=tuple(engine),
+            trivy_reports=tuple(trivy_report),
+            scan_images=scan_images,
+            engine_timeout=engine_timeout,
         )
         if progress.wanted() and not quiet:
             meter = progress.Progress()

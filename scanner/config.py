@@ -222,27 +222,41 @@ class Config:
         self._options_cache[meta.id] = options
         return options
 
-    def check_rules(self, metas: Iterable[RuleMeta], unchecked_prefixes: tuple[str, ...] = ()) -> None:
+    def check_rules(
+        self, metas: Iterable[RuleMeta], unchecked_prefixes: tuple[str, ...] = (), also: Iterable[str] = ()
+    ) -> None:
         """Fail closed: a rule pattern or waiver that names no known rule is an error, not a no-op.
 
         Patterns under `unchecked_prefixes` name rules this scan did not load (`policy.` without
-        --policy: one config serves scans with and without the team's Rego policies).
+        --policy: one config serves scans with and without the team's Rego policies). `also`: id globs
+        of rules known only when they run (`checkov.*`, `trivy.*`); they take no options.
         """
         metas = list(metas)
         ids = [m.id for m in metas]
+        also = list(also)
         where = self.path or ".govscan.yaml"
+
+        def known(pattern: str) -> bool:
+            return any(fnmatchcase(i, pattern) for i in ids) or self._open(pattern, also)
+
         for settings in self.rules:
             if settings.pattern.startswith(unchecked_prefixes) and unchecked_prefixes:
                 continue
-            if not any(fnmatchcase(i, settings.pattern) for i in ids):
+            if not known(settings.pattern):
                 raise ConfigError(where, f"rules.{settings.pattern}: no such rule (see `govscan rules list`)")
+            if settings.options and not any(fnmatchcase(i, settings.pattern) for i in ids):
+                raise ConfigError(where, f"rules.{settings.pattern}.options: checkov and trivy checks take no options")
         for waiver in self.waivers:
             if waiver.rule.startswith(unchecked_prefixes) and unchecked_prefixes:
                 continue
-            if not any(fnmatchcase(i, waiver.rule) for i in ids):
+            if not known(waiver.rule):
                 raise ConfigError(where, f"waivers: rule {waiver.rule!r} matches no rule (see `govscan rules list`)")
         for meta in metas:
             self.options_for(meta)
+
+    @staticmethod
+    def _open(pattern: str, globs: list[str]) -> bool:
+        return any(fnmatchcase(pattern, g) or fnmatchcase(g, pattern) for g in globs)
 
 
 def _type_name(value: Any) -> str:

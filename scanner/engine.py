@@ -65,6 +65,7 @@ from govscan.scanner.version import __version__
 from govscan.scanner.waivers import WaiverBook
 
 if TYPE_CHECKING:
+    from govscan.scanner.adapters.session import Session as AdapterSession
     from govscan.scanner.policies import PolicySet
 
 # The tool's own findings. Input errors block everywhere: an unreadable manifest is not a pass.
@@ -146,6 +147,14 @@ class ScanRequest:
     """Evaluate Rego on this OPA server (policies pushed from --policy, or those already loaded there)."""
     policy_cwd: Path | None = None
     """Where --policy paths and git: refs resolve when not `cwd` (`govscan gate` scans trees read from git)."""
+    engines: tuple[str, ...] = ()
+    """Tools run on the same inputs, their results judged like rules': checkov, trivy-config (scanner/adapters)."""
+    trivy_reports: tuple[Path, ...] = ()
+    """trivy image reports (files or directories) for the image vulnerability rules."""
+    scan_images: bool = False
+    """Run `trivy image` offline for workload images that no report covers."""
+    engine_timeout: float = 600.0
+    """Seconds each tool run may take before it is killed and its checks count as not evaluated."""
 
 
 POLICY_PREFIX = "policy."
@@ -175,28 +184,40 @@ PARALLEL_MIN_RESOURCES = 4000
 
 
 def select_rules(
-    rules: Iterable[Rule], patterns: Iterable[str], skips: Iterable[str], domains: Iterable[str]
+    rules: Iterable[Rule],
+    patterns: Iterable[str],
+    skips: Iterable[str],
+    domains: Iterable[str],
+    extra_ids: Iterable[str] = (),
+    extra_domains: Iterable[str] = (),
 ) -> list[Rule]:
-    """Filter rules by id globs and domains; a pattern or domain that matches nothing is an error."""
+    """Filter rules by id globs and domains; a pattern or domain that matches nothing is an error.
+
+    `extra_ids` (globs) and `extra_domains` are those of the checkov/trivy adapters' rules: known, but
+    selected later, when the tools have said which checks they ran.
+    """
     rules = list(rules)
-    patterns, skips, domains = list(patterns), list(skips), list(domains)
-    known_domains = {r.meta.domain for r in rules}
+    patterns, skips, domains, extra_ids = list(patterns), list(skips), list(domains), list(extra_ids)
+    known_domains = {r.meta.domain for r in rules} | set(extra_domains)
     for d in domains:
         if d not in known_domains:
             raise UsageError(f"unknown domain {d!r}; known domains: {', '.join(sorted(known_domains))}")
     for p in patterns + skips:
-        if not any(fnmatchcase(r.id, p) for r in rules):
-            raise UsageError(f"no rule matches {p!r}; `govscan rules list` shows every rule id")
-    selected = []
-    for rule in rules:
-        if patterns and not any(fnmatchcase(rule.id, p) for p in patterns):
-            continue
-        if domains and rule.meta.domain not in domains:
-            continue
-        if any(fnmatchcase(rule.id, p) for p in skips):
-            continue
-        selected.append(rule)
-    return selected
+        if not any(fnmatchcase(r.id, p) for r in rules) and not any(
+            fnmatchcase(e, p) or fnmatchcase(p, e) for e in extra_ids
+        ):
+            hint = " (checkov and trivy checks need --engine)" if p.startswith(("checkov", "trivy")) else ""
+            raise UsageError(f"no rule matches {p!r}; `govscan rules list` shows every rule id{hint}")
+    return [r for r in rules if selected(r.id, r.meta.domain, patterns, skips, domains)]
+
+
+def selected(rule_id: str, domain: str, patterns: list[str], skips: list[str], domains: list[str]) -> bool:
+    """Whether --rule / --skip-rule / --domain keep a rule."""
+    if patterns and not any(fnmatchcase(rule_id, p) for p in patterns):
+        return False
+    if domains and domain not in domains:
+        return False
+    return not any(fnmatchcase(rule_id, p) for p in skips)
 
 
 def fingerprint(rule_id: str, uid: str, pointer: str) -> str:
@@ -231,6 +252,11 @@ def _template_line(resource: Resource, line: int) -> int:
 def location_of(resource: Resource, pointer: str) -> Location:
     line, column = resource.source.locate(pointer)
     return Location(resource.source.display_path, _template_line(resource, line), column)
+
+
+def location_at_line(resource: Resource, line: int) -> Location:
+    """A line of the resource's file (a tool's line with no field to name), mapped like location_of."""
+    return Location(resource.source.display_path, _template_line(resource, line), 1)
 
 
 # --- pass 1: each file as it streams past ------------------------------------------------------------
@@ -372,7 +398,7 @@ class FilePass:
             text = inputs.read_text(file, self.max_bytes)
         except InputError as exc:
             return _Batch(errors=[exc]) if file.judged else _Batch(context=True)
-        origin = Origin.STDIN if file.path is None else Origin.FILE
+        origin = Origin.STDIN if file.path is None or file.display == inputs.STDIN_NAME else Origin.FILE
         if self.tf_root is not None and self._tf_source is None and text.lstrip()[:1] == "{":
             self._tf_source = TerraformSource(self.tf_root, (self.cwd or Path.cwd()).resolve())
         loaded = content.load(text, file.display, origin, file.named, self._tf_source)
@@ -586,6 +612,8 @@ def _judge_span(span: tuple[int, int]) -> list[tuple[int, _Outcome]]:
 
 class Engine:
     def __init__(self, request: ScanRequest, rules: Iterable[Rule] | None = None) -> None:
+        from govscan.scanner.adapters import images, mapping, session
+
         self.request = request
         self.config = request.config
         all_rules = builtin_rules() if rules is None else tuple(rules)
@@ -596,9 +624,25 @@ class Engine:
             self.policies = load_policies(request)
             all_rules = (*all_rules, *self.policies.rules)
         unloaded = () if self.policies is not None else (POLICY_PREFIX,)
+        self.adapters = session.Wanted(
+            session.check_engines(request.engines), request.trivy_reports, request.scan_images, request.engine_timeout
+        )
+        tool_globs = [f"{session.ENGINES[e]}.*" for e in self.adapters.engines]
+        image_ids = [m.id for m in images.RULES.values()] if self.adapters.images else []
         # release.* findings come from `govscan gate`; config may tune and waive them in any command
-        self.config.check_rules([r.meta for r in all_rules] + list(TOOL_RULES) + list(RELEASE_RULES), unloaded)
-        self.rules = select_rules(all_rules, request.rule_patterns, request.skip_patterns, request.domains)
+        self.config.check_rules(
+            [r.meta for r in all_rules] + list(TOOL_RULES) + list(RELEASE_RULES) + list(images.RULES.values()),
+            unloaded,
+            also=[f"{n}.*" for n in mapping.NAMESPACES],
+        )
+        self.rules = select_rules(
+            all_rules,
+            request.rule_patterns,
+            request.skip_patterns,
+            request.domains,
+            extra_ids=tool_globs + image_ids,
+            extra_domains=mapping.all_domains() if tool_globs else (),
+        )
         self.metas = {r.id: r.meta for r in self.rules}
         self.findings: list[Finding] = []
         self.evaluations: list[Evaluation] = []
@@ -606,10 +650,20 @@ class Engine:
         self._file_targets: dict[str, str] = {}
         self._default_target = ""
         """The target of resources no file names (a live cluster's objects: `cluster/<context>`)."""
+        self._adapter_docs: dict[str, str] = {}
 
     def run(self) -> ScanReport:
         request = self.request
         files, problems = self.discover()
+        adapters: AdapterSession | None = None
+        if self.adapters:
+            from govscan.scanner.adapters.session import Session
+
+            adapters = Session(
+                self.adapters, files, self.config, max_bytes=request.max_file_bytes, tf_root=request.tf_root,
+                cwd=request.cwd,
+            )  # fmt: skip
+            files = adapters.files  # stdin was read once, for the tools and for this pass
         file_pass = FilePass(
             self.rules,
             self.config,
@@ -629,12 +683,14 @@ class Engine:
                     request.progress(done, len(files))
                 in_order[number] = batch
             batches = [_Batch(errors=problems)] + [b for b in in_order if b is not None]
-            return self.judge(batches, file_pass, sum(1 for f in files if f.judged))
+            return self.judge(batches, file_pass, sum(1 for f in files if f.judged), adapters=adapters)
         finally:
             if collecting:
                 gc.enable()
             if self.policies is not None:
                 self.policies.close()  # an OPA server forgets what this scan pushed
+            if adapters is not None:
+                adapters.close()
 
     def discover(self) -> tuple[list[inputs.InputFile], list[InputError]]:
         """The files to read, in a stable order: judged ones, and those read only for context."""
@@ -663,7 +719,14 @@ class Engine:
             stream.feed(page)
         return stream.finish(files)
 
-    def judge(self, batches: list[_Batch], file_pass: FilePass, files: int, gaps: Sequence[Gap] = ()) -> ScanReport:
+    def judge(
+        self,
+        batches: list[_Batch],
+        file_pass: FilePass,
+        files: int,
+        gaps: Sequence[Gap] = (),
+        adapters: AdapterSession | None = None,
+    ) -> ScanReport:
         config = self.config
         resources = [r for b in batches for r in b.resources]
         index = [r for b in batches if b.indexed for r in b.resources if file_pass.in_index(r)]
@@ -698,6 +761,8 @@ class Engine:
                 self._settle(outcome, resource, resolver.tier_of(resource), waivers)
         self._gap_evaluations(gaps, resources, file_pass, resolver)
 
+        adapter_skipped = self._settle_adapters(adapters, resolver, waivers) if adapters is not None else []
+
         for problem in waivers.problems():
             resource = problem.resource
             tier = resolver.tier_of(resource)
@@ -722,6 +787,7 @@ class Engine:
             resources=len(resources),  # context included: a shard that owns no file is not "nothing to scan"
         )
         rule_infos = [_info(r.meta, r.doc) for r in self.rules] + [_info(m, m.title) for m in TOOL_RULES]
+        rule_infos += [_info(self.metas[rule_id], doc) for rule_id, doc in self._adapter_docs.items()]
         shard = self.request.shard
         return ScanReport(
             tool_version=__version__,
@@ -731,7 +797,7 @@ class Engine:
             gate=decision,
             resources=sum(len(b.resources) for b in batches if not b.context),
             files=files,
-            skipped=tuple(s for b in batches for s in b.skipped),
+            skipped=tuple(s for b in batches for s in b.skipped) + tuple(adapter_skipped),
             targets=tuple(self.request.targets),
             shard=(shard.index, shard.count) if shard is not None else None,
         )
@@ -782,6 +848,29 @@ class Engine:
                     continue
                 recorded.add((rule.id, gap.scope))
                 self.evaluations.append(Evaluation(rule.id, gap.scope, Status.NOT_EVALUATED, tier, gap.reason))
+
+    def _settle_adapters(self, adapters: AdapterSession, resolver: TierResolver, waivers: WaiverBook) -> list[Skipped]:
+        """checkov/trivy results and image rules, judged like rules' outcomes once the built-in rules ran.
+
+        A tool result is dropped where a built-in rule covering the same concern (mapping.COVERS)
+        judged the same resource: the built-in rule is tier-aware, points at the field and carries the
+        team's waivers; counting one problem twice would take two waivers to clear it.
+        """
+        request = self.request
+        patterns, skips, domains = list(request.rule_patterns), list(request.skip_patterns), list(request.domains)
+        outcomes, skipped = adapters.outcomes({r.id: r.meta.severity for r in builtin_rules()})
+        judged = {(e.rule_id, e.resource_uid) for e in self.evaluations}
+        for outcome in outcomes:
+            meta, resource = outcome.meta, outcome.resource
+            if not outcome.always and not selected(meta.id, meta.domain, patterns, skips, domains):
+                continue
+            if any((rule_id, resource.uid) in judged for rule_id in outcome.covers):
+                continue
+            self.metas[meta.id] = meta
+            self._adapter_docs[meta.id] = outcome.doc
+            located = _Outcome(meta.id, 0, outcome.status, outcome.violations, outcome.reason)
+            self._settle(located, resource, resolver.tier_of(resource), waivers)
+        return skipped
 
     def _enforcement_for(self, meta: RuleMeta, tier: Tier) -> Enforcement:
         key = (meta.id, tier)
