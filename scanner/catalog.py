@@ -73,7 +73,16 @@ def render_list(fmt: str, domain: str | None = None) -> str:
 def render_show(rule_id: str) -> str:
     from govscan.scanner.release_rules import release_rule
 
-    rule = release_rule(rule_id) or rule_by_id(rule_id)
+    try:
+        rule = release_rule(rule_id) or rule_by_id(rule_id)
+    except UsageError:
+        adapter_rule = _adapter_rule(rule_id)
+        if adapter_rule is None:
+            text = _tool_check(rule_id)
+            if text is None:
+                raise
+            return text
+        rule = adapter_rule
     meta = rule.meta
     lines = [
         f"{meta.id}  ({meta.domain}, severity {meta.severity.label})",
@@ -99,6 +108,40 @@ def render_show(rule_id: str) -> str:
         "",
         f'Waive (outside production): annotate the resource  govscan.io/waive.{meta.id}: "<reason>; expires=YYYY-MM-DD"',
     ]
+    return "\n".join(lines) + "\n"
+
+
+def _adapter_rule(rule_id: str) -> Rule | None:
+    """The image vulnerability rules, which run only with --trivy-report or --scan-images."""
+    from govscan.scanner.adapters import images
+
+    for level, meta in images.RULES.items():
+        if meta.id == rule_id:
+            doc = images.DOC.format(level=level.lower()) + "\n\nRuns with --trivy-report or --scan-images."
+            return Rule(meta=meta, check=images.no_check, doc=doc, module=images.__name__)
+    return None
+
+
+def _tool_check(rule_id: str) -> str | None:
+    """What govscan knows about a checkov or trivy check before the tool runs it."""
+    from govscan.scanner.adapters import mapping
+
+    tool, _, check_id = rule_id.partition(".")
+    if tool not in mapping.NAMESPACES or not check_id:
+        return None
+    engine = "checkov" if tool == mapping.CHECKOV else "trivy-config"
+    covers = mapping.COVERS.get(check_id)
+    domain = mapping.domain_by_id(check_id)
+    lines = [
+        f"{rule_id}  ({tool} check, run with --engine {engine})",
+        "",
+        f"Title, severity and remediation come from {tool} when it runs. "
+        + (f"Domain: {domain}." if domain else "Domain: decided by the check's title when it runs."),
+        "Enforcement per tier follows the severity (docs/engines.md); override it under rules: in .govscan.yaml.",
+    ]
+    if covers:
+        lines.append(f"Dropped where {', '.join(covers)} judged the same resource (same concern).")
+    lines += ["", f'Waive: annotate the resource  govscan.io/waive.{rule_id}: "<reason>; expires=YYYY-MM-DD"']
     return "\n".join(lines) + "\n"
 
 
