@@ -118,7 +118,7 @@ def test_rule_and_domain_selection_know_tool_checks_only_with_their_engine() -> 
 def test_stdin_is_staged_once_one_file_per_document_with_its_offset(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    helm = (ENGINES / "helm" / "erp-worker-rendered.yaml").read_text()
+    helm = (ENGINES / "helm" / "erp-worker-template.out").read_text()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(helm.encode())))
     staged = stage([inputs.InputFile(inputs.STDIN_NAME, None)], tmp_path, max_bytes=1 << 20, write=True)
     assert staged.stdin_copy is not None and staged.stdin_copy.read_text() == helm
@@ -132,6 +132,14 @@ def test_stdin_is_staged_once_one_file_per_document_with_its_offset(
     assert helm.splitlines()[8 + 24 - 1] == second[24 - 1]  # a tool's line 24 is the input's line 32
     [worker] = chunks[1].resources
     assert worker.source.template == "erp/templates/worker.yaml"
+
+
+def test_files_read_only_for_context_are_not_given_to_the_tools(tmp_path: Path) -> None:
+    prod = inputs.InputFile("fixtures/engines/k8s/erp-prod.yaml", ENGINES / "k8s" / "erp-prod.yaml", named=True)
+    dev = inputs.InputFile("fixtures/engines/k8s/erp-dev.yaml", ENGINES / "k8s" / "erp-dev.yaml", judged=False)
+    staged = stage([prod, dev], tmp_path, max_bytes=1 << 20, write=True)
+    assert sorted({c.display for c in staged.chunks.values()}) == ["fixtures/engines/k8s/erp-prod.yaml"]
+    assert sorted(p.name for p in (staged.scan_dir / "k8s").iterdir()) == ["0001-0001.yaml", "0001-0002.yaml"]
 
 
 def test_trivy_plan_names_map_to_module_resources_and_count_instances(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     if not tools_available():
         pytest.skip("checkov and trivy are installed by the dev extra")
     out = tmp_path_factory.mktemp("engines")
-    helm = (ENGINES / "helm" / "erp-worker-rendered.yaml").read_text()
+    helm = (ENGINES / "helm" / "erp-worker-template.out").read_text()
     result = govscan(
         "scan", "-", "fixtures/engines/k8s", "fixtures/engines/tfplan", "--no-config",
         "--engine", "checkov", "--engine", "trivy-config",
@@ -183,16 +183,22 @@ def test_a_check_checkov_was_told_to_skip_is_not_evaluated(run: dict[str, Any]) 
 
 def test_sarif_and_table_show_tool_findings_with_their_place(run: dict[str, Any]) -> None:
     sarif = json.loads(run["texts"]["report.sarif"])
-    [sarif_run] = sarif["runs"]
-    rules = {r["id"]: r for r in sarif_run["tool"]["driver"]["rules"]}
+    runs = {r["automationDetails"]["id"]: r for r in sarif["runs"]}  # one run per scan target
+    assert sorted(runs) == ["govscan/fixtures/engines/k8s/", "govscan/fixtures/engines/tfplan/", "govscan/stdin/"]
+    k8s = runs["govscan/fixtures/engines/k8s/"]
+    rules = {r["id"]: r for r in k8s["tool"]["driver"]["rules"]}
     assert rules["checkov.CKV_K8S_11"]["shortDescription"]["text"] == "CPU limits should be set"
     results = [
         r
-        for r in sarif_run["results"]
+        for r in k8s["results"]
         if r["ruleId"] == "trivy.AVD-KSV-0011"
         and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == PROD
     ]
     assert [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in results] == [32]
+    helm = [r for r in runs["govscan/stdin/"]["results"] if r["ruleId"] == "checkov.CKV_K8S_11"]
+    assert [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in helm] == [
+        "erp/templates/worker.yaml"
+    ]
     table = run["texts"]["report.txt"]
     assert f"checkov.CKV_K8S_11  {PROD}:45  Deployment/odoo (erp-prod)" in table
     assert f"trivy.AVD-AWS-0133  {PLAN}:311" in table
