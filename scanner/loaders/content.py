@@ -9,7 +9,9 @@ import json
 from govscan.scanner.errors import InputError
 from govscan.scanner.loaders import k8s, pulumi, tfplan
 from govscan.scanner.loaders.k8s import LoadResult
+from govscan.scanner.loaders.nesting import flow_overflow, line_and_column
 from govscan.scanner.loaders.tfsource import TerraformSource
+from govscan.scanner.loaders.yamldoc import MAX_DEPTH
 from govscan.scanner.model import Origin, Skipped
 
 NEITHER = (
@@ -22,10 +24,16 @@ def load(
     text: str, path: str, origin: Origin = Origin.FILE, named: bool = False, tf_source: TerraformSource | None = None
 ) -> LoadResult:
     if text.lstrip()[:1] == "{":
+        deep = flow_overflow(text, MAX_DEPTH, json_strings=True)
+        if deep is not None:
+            line, column = line_and_column(text, deep)
+            return LoadResult([], [], [], [InputError(path, f"nesting deeper than {MAX_DEPTH} levels", line, column)])
         try:
             document = json.loads(text)
         except ValueError:
             document = None  # the YAML parser reports where it breaks
+        except RecursionError:  # json.loads stops near 1,000 levels; the bound above is exact only for valid JSON
+            return LoadResult([], [], [], [InputError(path, f"nesting deeper than {MAX_DEPTH} levels", 1, 1)])
         if tfplan.is_plan(document):
             return tfplan.load_plan(document, text, path, tf_source)
         if pulumi.is_pulumi(document):

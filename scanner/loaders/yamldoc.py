@@ -16,6 +16,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from govscan.scanner.errors import InputError
+from govscan.scanner.loaders.nesting import block_overflow, flow_overflow, line_and_column
 from govscan.scanner.model import Position, escape_pointer_token
 
 try:  # libyaml is the whole point; the pure-Python parser is a slow fallback only.
@@ -32,6 +33,9 @@ MAX_DEPTH = 128
 """Deeper nesting than any real manifest; past it we stop rather than hit the recursion limit."""
 MAX_EXPANDED_NODES = 1_000_000
 """Nodes one document may expand to through aliases (a YAML 'billion laughs' needs far more)."""
+PARSER_DEPTH_GUARD = 1000
+"""Nesting refused before libyaml composes it (its C recursion crashes the process far deeper);
+between MAX_DEPTH and this, the builder refuses it with the exact line."""
 
 
 @dataclass(slots=True)
@@ -61,7 +65,14 @@ class _Builder:
         tag = node.tag
         if tag == STR_TAG or tag in _KEEP_AS_STRING or not tag.startswith("tag:yaml.org,2002:"):
             return node.value
-        return self.constructor.construct_object(node, deep=True)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, KeyError, TypeError, OverflowError):
+            # `!!int hunter2`, a 5,000-digit number, `!!python/name:...`: never quote the value
+            mark = node.start_mark
+            name = tag.removeprefix("tag:yaml.org,2002:")[:40]
+            problem = f"value cannot be read as !!{name} (malformed, over-long or an unsupported tag)"
+            raise InputError(self.path, problem, mark.line + 1, mark.column + 1) from None
 
     def build(self, node: Node, pointer: str, depth: int) -> Any:
         if node.__class__ is ScalarNode:
@@ -153,8 +164,18 @@ def iter_documents(text: str, path: str) -> Iterator[Document]:
     Raises InputError (with line and column) for the first syntax error; documents before it have
     already been yielded, so a caller can keep them and report the rest as unreadable.
     """
+    deep = flow_overflow(text, PARSER_DEPTH_GUARD)
+    if deep is None:
+        deep = block_overflow(text, PARSER_DEPTH_GUARD)
+    if deep is not None:  # refused before libyaml composes it: its recursion would crash the process
+        line, column = line_and_column(text, deep)
+        raise InputError(path, f"nesting deeper than {MAX_DEPTH} levels", line, column)
     sources = [(_line_of_offset(text, m.start()), m.group(1)) for m in _SOURCE_COMMENT.finditer(text)]
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except UnicodeEncodeError as exc:  # only a str built in memory can hold an unpaired surrogate
+        line, column = line_and_column(text, exc.start)
+        raise InputError(path, "not valid Unicode text (unpaired surrogate)", line, column) from None
     index = 0
     previous_end = 0
     try:
@@ -169,8 +190,12 @@ def iter_documents(text: str, path: str) -> Iterator[Document]:
                 if mark is not None:
                     raise InputError(path, f"malformed YAML: {problem}", mark.line + 1, mark.column + 1) from None
                 raise InputError(path, f"malformed YAML: {problem}") from None
+            except yaml.reader.ReaderError as exc:  # a control character; its message would span lines
+                line, column = line_and_column(text, exc.position)
+                problem = f"unacceptable character #x{exc.character:04x}: {exc.reason}"
+                raise InputError(path, f"malformed YAML: {problem}", line, column) from None
             except yaml.YAMLError as exc:
-                raise InputError(path, f"malformed YAML: {exc}") from None
+                raise InputError(path, f"malformed YAML: {str(exc).splitlines()[0][:200]}") from None
             except RecursionError:
                 raise InputError(path, "nesting too deep to parse") from None
             if node is None:
