@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from govscan.scanner.errors import ConfigError, InputError
-from govscan.scanner.model import TIERS, Enforcement, RuleMeta, Tier
+from govscan.scanner.model import TIER_ALIASES, TIERS, Enforcement, RuleMeta, Tier
 from govscan.scanner.release_policy import RELEASE_SCHEMA, Positions, ReleasePolicy, build_release_policy
 
 CONFIG_NAMES = (".govscan.yaml", ".govscan.yml")
@@ -52,6 +52,12 @@ SCHEMA: dict[str, Any] = {
                 "paths": _pattern_map,
                 "addresses": _pattern_map,
                 "tags": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                "aliases": {
+                    "type": "object",
+                    "description": "your own tier names (labels, tags, workspaces, stacks) -> tier",
+                    "propertyNames": {"minLength": 1},
+                    "additionalProperties": {"enum": TIER_NAMES},
+                },
             },
         },
         "rules": {
@@ -71,13 +77,13 @@ SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["rule", "resource", "owner", "reason", "expires"],
-                "properties": {
+                "required": ["rule", "resource"],
+                "properties": {  # owner, reason and expiry are judged per waiver: a bad one is a finding
                     "rule": {"type": "string", "minLength": 1},
                     "resource": {"type": "string", "minLength": 1},
-                    "owner": {"type": "string", "minLength": 1},
-                    "reason": {"type": "string", "minLength": 3},
-                    "expires": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+                    "owner": {},
+                    "reason": {},
+                    "expires": {},
                 },
             },
         },
@@ -122,11 +128,34 @@ class ConfigWaiver:
     resource: str
     owner: str
     reason: str
-    expires: dt.date
+    expires: dt.date | None
     origin: str = ""
+    """`file:line` of the entry, for messages."""
+    problem: str | None = None
+    """Why the entry can never apply (no owner, reason or valid expiry); it is reported, not used."""
+    path: str = ""
+    line: int = 0
 
     def matches(self, rule_id: str, candidates: Iterable[str]) -> bool:
         return fnmatchcase(rule_id, self.rule) and any(fnmatchcase(c, self.resource) for c in candidates)
+
+
+MIN_REASON = 3
+"""Characters a waiver's reason needs (after trimming): "n/a" and blanks are not reasons."""
+
+
+def waiver_problem(owner: Any, reason: Any, expires: Any) -> tuple[dt.date | None, str | None]:
+    """A config waiver's expiry, and what makes it unusable (None when it is complete)."""
+    if not isinstance(owner, str) or not owner.strip():
+        return None, "has no owner"
+    if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON:
+        return None, "has no reason"
+    if expires is None:
+        return None, "has no expiry (expires: YYYY-MM-DD)"
+    try:
+        return dt.date.fromisoformat(str(expires).strip()), None
+    except ValueError:
+        return None, f"expiry {str(expires)[:20]!r} is not a date (YYYY-MM-DD)"
 
 
 @dataclass(frozen=True)
@@ -166,6 +195,8 @@ class Config:
     """Patterns on Terraform addresses (`module.prod_db.*`) and Pulumi URNs."""
     tier_tags: tuple[str, ...] = DEFAULT_TIER_TAGS
     """Cloud resource tags whose value names the tier, first found wins."""
+    tier_aliases: Mapping[str, Tier] = field(default_factory=dict)
+    """Lowercased names of your own (`prd-eu`, `sb`) -> tier, besides the built-in aliases."""
     rules: tuple[RuleSettings, ...] = ()
     waivers: tuple[ConfigWaiver, ...] = ()
     annotation_waivers_forbidden: frozenset[Tier] = frozenset({Tier.PRODUCTION})
@@ -175,7 +206,17 @@ class Config:
     drift: DriftSettings = field(default_factory=DriftSettings)
     release: ReleasePolicy = field(default_factory=ReleasePolicy)
     """What `govscan gate` requires per release class and target tier, and freeze windows."""
+    rule_origins: Mapping[str, str] = field(default_factory=dict)
+    """`rules:` pattern -> `file:line` where it is set (the last file of an `extends` chain)."""
     _options_cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def _where(self, pattern: str | None = None) -> str:
+        return self.rule_origins.get(pattern or "", "") or self.path or ".govscan.yaml"
+
+    def _where_options(self, rule_id: str, key: str) -> str:
+        """Where the entry setting `options.key` for `rule_id` is (the last matching one wins)."""
+        found = [s.pattern for s in self._matching(rule_id) if key in s.options]
+        return self._where(found[-1] if found else None)
 
     def _matching(self, rule_id: str) -> list[RuleSettings]:
         hits = [s for s in self.rules if fnmatchcase(rule_id, s.pattern)]
@@ -201,21 +242,20 @@ class Config:
             overrides.update(settings.options)
         if overrides:
             if options is None or not dataclasses.is_dataclass(options):
-                raise ConfigError(self.path or ".govscan.yaml", f"rules.{meta.id}.options: this rule takes no options")
+                where = self._where(next(s.pattern for s in self._matching(meta.id) if s.options))
+                raise ConfigError(where, f"rules.{meta.id}.options: this rule takes no options")
             names = {f.name for f in dataclasses.fields(options)}
-            unknown = sorted(set(overrides) - names)
+            unknown = sorted(set(overrides) - names, key=str)
             if unknown:
                 raise ConfigError(
-                    self.path or ".govscan.yaml",
+                    self._where_options(meta.id, unknown[0]),
                     f"rules.{meta.id}.options.{unknown[0]}: unknown option (allowed: {', '.join(sorted(names))})",
                 )
             for key, value in overrides.items():
                 default = getattr(options, key)
-                if not _same_shape(default, value):
-                    raise ConfigError(
-                        self.path or ".govscan.yaml",
-                        f"rules.{meta.id}.options.{key}: expected {_type_name(default)}, got {_type_name(value)}",
-                    )
+                mismatch = _shape_mismatch(default, value, f"rules.{meta.id}.options.{key}")
+                if mismatch:
+                    raise ConfigError(self._where_options(meta.id, key), mismatch)
             options = dataclasses.replace(
                 cast(Any, options), **{k: _coerce(getattr(options, k), v) for k, v in overrides.items()}
             )
@@ -234,7 +274,6 @@ class Config:
         metas = list(metas)
         ids = [m.id for m in metas]
         also = list(also)
-        where = self.path or ".govscan.yaml"
 
         def known(pattern: str) -> bool:
             return any(fnmatchcase(i, pattern) for i in ids) or self._open(pattern, also)
@@ -243,14 +282,22 @@ class Config:
             if settings.pattern.startswith(unchecked_prefixes) and unchecked_prefixes:
                 continue
             if not known(settings.pattern):
-                raise ConfigError(where, f"rules.{settings.pattern}: no such rule (see `govscan rules list`)")
+                raise ConfigError(
+                    self._where(settings.pattern), f"rules.{settings.pattern}: no such rule (see `govscan rules list`)"
+                )
             if settings.options and not any(fnmatchcase(i, settings.pattern) for i in ids):
-                raise ConfigError(where, f"rules.{settings.pattern}.options: checkov and trivy checks take no options")
+                raise ConfigError(
+                    self._where(settings.pattern),
+                    f"rules.{settings.pattern}.options: checkov and trivy checks take no options",
+                )
         for waiver in self.waivers:
             if waiver.rule.startswith(unchecked_prefixes) and unchecked_prefixes:
                 continue
             if not known(waiver.rule):
-                raise ConfigError(where, f"waivers: rule {waiver.rule!r} matches no rule (see `govscan rules list`)")
+                raise ConfigError(
+                    waiver.origin or self._where(),
+                    f"waivers: rule {waiver.rule!r} matches no rule (see `govscan rules list`)",
+                )
         for meta in metas:
             self.options_for(meta)
 
@@ -281,7 +328,50 @@ def _same_shape(default: Any, value: Any) -> bool:
     return True
 
 
+def _shape_mismatch(default: Any, value: Any, name: str) -> str | None:
+    """What is wrong with `value` given the option's default, down into mappings and lists
+    (`min_replicas: {production: three}` is caught here, not as a rule crash mid-scan)."""
+    if not _same_shape(default, value):
+        return f"{name}: expected {_type_name(default)}, got {_type_name(value)}"
+    if _names_tiers(default):  # `{production: 3, prodd: 1}` must not be a silent no-op
+        for key in value:
+            if _canonical_tier(key) is None:
+                return f"{name}: {str(key)[:40]!r} is not a tier (use {', '.join(TIER_NAMES)} or an alias)"
+    if isinstance(default, Mapping) and default and isinstance(value, dict):
+        sample = next(iter(default.values()))
+        for key, item in value.items():
+            found = _shape_mismatch(default.get(key, sample), item, f"{name}.{key}")
+            if found:
+                return found
+    if isinstance(default, tuple | list | frozenset) and default and isinstance(value, list):
+        sample = next(iter(default))
+        for i, item in enumerate(value):
+            found = _shape_mismatch(sample, item, f"{name}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def _names_tiers(default: Any) -> bool:
+    """A mapping keyed by tier names, or a list of them: their keys / items must be tiers too."""
+    if isinstance(default, Mapping | tuple | list | frozenset) and default:
+        return all(isinstance(k, str) and k in TIER_NAMES for k in default)
+    return False
+
+
+def _canonical_tier(name: Any) -> str | None:
+    try:
+        return Tier.parse(str(name)).value
+    except ValueError:
+        return None
+
+
 def _coerce(default: Any, value: Any) -> Any:
+    if _names_tiers(default):  # aliases become tier names: rules compare with `tier.value`
+        if isinstance(value, dict):
+            value = {_canonical_tier(k): v for k, v in value.items()}
+        else:
+            value = [_canonical_tier(v) for v in value]
     if isinstance(default, tuple):
         return tuple(value)
     if isinstance(default, frozenset):
@@ -302,15 +392,29 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+"""A config file bigger than this is a mistake (or an attack); the real ones are a few KiB."""
+MAX_EXTENDS_DEPTH = 16
+"""Profiles chained deeper than this are refused (they could only be a loop in disguise)."""
+
+
 def _read_mapping(path: Path) -> tuple[dict[str, Any], Mapping[str, tuple[int, int]]]:
     from govscan.scanner.loaders.yamldoc import iter_documents
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), f"cannot read config: {exc}") from None
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(str(path), f"cannot read config: {getattr(exc, 'strerror', None) or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(str(path), f"config is over {MAX_CONFIG_BYTES // 1048576} MiB; is this the right file?")
     try:
-        docs = list(iter_documents(text, str(path)))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(str(path), f"not UTF-8 text (invalid byte at offset {exc.start})", line) from None
+    try:
+        docs = list(iter_documents(text.removeprefix("\ufeff"), str(path)))
     except InputError as exc:
         raise ConfigError(str(path), exc.problem, exc.line) from None
     if not docs:
@@ -319,7 +423,34 @@ def _read_mapping(path: Path) -> tuple[dict[str, Any], Mapping[str, tuple[int, i
         raise ConfigError(str(path), "config must be a single YAML document", docs[1].line)
     if not isinstance(docs[0].body, dict):
         raise ConfigError(str(path), "config must be a mapping of keys such as default_tier, tiers, rules, waivers")
-    return docs[0].body, docs[0].positions
+    document = docs[0]
+    if document.duplicate_keys:  # YAML keeps the last silently; in a policy file that hides a setting
+        pointer, (line, _) = document.duplicate_keys[0]
+        raise ConfigError(str(path), f"{_dotted(pointer)}: given twice; only one may stay", line)
+    _check_keys(document.body, "", document.positions, path)
+    return document.body, document.positions
+
+
+def _dotted(pointer: str) -> str:
+    return ".".join(t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:])
+
+
+def _check_keys(value: Any, pointer: str, positions: Mapping[str, tuple[int, int]], path: Path) -> None:
+    """Every mapping key is a string (`1: x` or `? [a, b]` is a mistake, not a setting)."""
+    stack = [(value, pointer)]
+    while stack:
+        node, at = stack.pop()
+        if isinstance(node, dict):
+            for key, item in node.items():
+                child = f"{at}/{key}"
+                if not isinstance(key, str):
+                    line = positions.get(child, positions.get(at, (None, None)))[0]
+                    raise ConfigError(
+                        str(path), f"{_dotted(child) or key}: keys must be text, not {_type_name(key)}", line
+                    )
+                stack.append((item, f"{at}/{key.replace('~', '~0').replace('/', '~1')}"))
+        elif isinstance(node, list):
+            stack.extend((item, f"{at}/{i}") for i, item in enumerate(node))
 
 
 def _validate(data: dict[str, Any], positions: Mapping[str, tuple[int, int]], path: Path) -> None:
@@ -360,29 +491,62 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _check_aliases(data: dict[str, Any], positions: Mapping[str, tuple[int, int]], path: Path) -> None:
+    """`tiers.aliases` adds names; it may not move a tier name or a built-in alias to another tier."""
+    for name, tier in ((data.get("tiers") or {}).get("aliases") or {}).items():
+        key = name.strip().lower()
+        fixed = key if key in TIER_NAMES else TIER_ALIASES.get(key)
+        if fixed is not None and fixed != tier:
+            line = positions.get(f"/tiers/aliases/{name.replace('~', '~0').replace('/', '~1')}", (None, None))[0]
+            raise ConfigError(str(path), f"tiers.aliases.{name}: {name!r} already means {fixed}", line)
+
+
 def _load_raw(
     path: Path,
     seen: tuple[Path, ...],
     where: dict[str, tuple[str, int]] | None = None,
     display: Callable[[Path], str] = str,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The merged settings of `path` and its `extends` chain, and `rules:` pattern -> `file:line`."""
     resolved = path.resolve()
     if resolved in seen:
         chain = " -> ".join(p.name for p in (*seen, resolved))
         raise ConfigError(str(path), f"extends loops back on itself ({chain})")
+    if len(seen) >= MAX_EXTENDS_DEPTH:
+        raise ConfigError(str(path), f"extends chains more than {MAX_EXTENDS_DEPTH} files deep")
     data, positions = _read_mapping(path)
     _validate(data, positions, path)
+    _check_aliases(data, positions, path)
     merged: dict[str, Any] = {}
-    for parent in data.get("extends", []):
-        parent_path = (path.parent / parent).resolve()
-        if not parent_path.is_file():
-            line = positions.get("/extends", (None, None))[0]
-            raise ConfigError(str(path), f"extends: {parent} not found", line)
-        merged = _merge(merged, _load_raw(parent_path, (*seen, resolved), where, display))
+    origins: dict[str, str] = {}
+    for i, parent in enumerate(data.get("extends", [])):
+        line = positions.get(f"/extends/{i}", positions.get("/extends", (None, None)))[0]
+        try:
+            parent_path = (path.parent / parent).resolve()
+            found = parent_path.is_file()
+        except (OSError, ValueError, RuntimeError):  # a NUL byte, a symlink loop
+            found = False
+        if not found:
+            raise ConfigError(str(path), f"extends: {parent[:200]!r} is not a file", line)
+        parent_data, parent_origins = _load_raw(parent_path, (*seen, resolved), where, display)
+        merged = _merge(merged, parent_data)
+        origins.update(parent_origins)
     if where is not None:  # release findings point at the line that set a requirement; this file wins
         where.update((p, (display(path), at[0])) for p, at in positions.items() if p.startswith("/release"))
     own = {k: v for k, v in data.items() if k != "extends"}
-    return _merge(merged, own)
+    if isinstance(own.get("waivers"), list):  # each entry remembers where it was written
+        own["waivers"] = [
+            {**item, ORIGIN_KEY: (display(path), positions.get(f"/waivers/{i}", (0, 0))[0])}
+            for i, item in enumerate(own["waivers"])
+        ]
+    for pattern in own.get("rules") or {}:
+        escaped = pattern.replace("~", "~0").replace("/", "~1")
+        origins[pattern] = f"{display(path)}:{positions.get(f'/rules/{escaped}', (0, 0))[0]}"
+    return _merge(merged, own), origins
+
+
+ORIGIN_KEY = "\x00origin"
+"""Set by the loader on each waiver entry (after validation): its (file, line)."""
 
 
 def load_config(path: Path | None, display: Callable[[Path], str] = str) -> Config:
@@ -390,11 +554,15 @@ def load_config(path: Path | None, display: Callable[[Path], str] = str) -> Conf
     in Config.path and release findings (a file read from a git ref shows its repository path)."""
     if path is None:
         return Config()
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except (OSError, ValueError):
+        found = False
+    if not found:
         raise ConfigError(str(path), "config file not found")
     positions: dict[str, tuple[str, int]] = {}
-    data = _load_raw(path, (), positions, display)
-    return build_config(data, display(path), positions)
+    data, origins = _load_raw(path, (), positions, display)
+    return dataclasses.replace(build_config(data, display(path), positions), rule_origins=origins)
 
 
 def _enforcement_table(value: str | Mapping[str, str]) -> dict[Tier, Enforcement]:
@@ -420,13 +588,19 @@ def build_config(data: Mapping[str, Any], where: str, positions: Positions | Non
         rules.append(RuleSettings(pattern, entry.get("enabled"), table, dict(entry.get("options") or {})))
     waivers = []
     for i, item in enumerate(data.get("waivers") or []):
-        try:
-            expires = dt.date.fromisoformat(item["expires"])
-        except ValueError:
-            raise ConfigError(where, f"waivers[{i}].expires: {item['expires']!r} is not a valid date") from None
+        file, line = item.get(ORIGIN_KEY, (where, 0))
+        expires, problem = waiver_problem(item.get("owner"), item.get("reason"), item.get("expires"))
         waivers.append(
             ConfigWaiver(
-                item["rule"], item["resource"], item["owner"], item["reason"], expires, f"{where} waivers[{i}]"
+                item["rule"],
+                item["resource"],
+                str(item.get("owner") or ""),
+                str(item.get("reason") or "").strip(),
+                expires,
+                f"{file}:{line}" if line else f"{file} waivers[{i}]",
+                problem,
+                file,
+                line,
             )
         )
     policy = data.get("waiver_policy") or {}
@@ -439,6 +613,7 @@ def build_config(data: Mapping[str, Any], where: str, positions: Positions | Non
         path_tiers=tuple((p, Tier(t)) for p, t in (tiers.get("paths") or {}).items()),
         address_tiers=tuple((p, Tier(t)) for p, t in (tiers.get("addresses") or {}).items()),
         tier_tags=tuple(tiers.get("tags") or DEFAULT_TIER_TAGS),
+        tier_aliases={k.strip().lower(): Tier(t) for k, t in (tiers.get("aliases") or {}).items()},
         rules=tuple(rules),
         waivers=tuple(waivers),
         annotation_waivers_forbidden=frozenset(Tier(t) for t in forbidden)
