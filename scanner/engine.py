@@ -23,8 +23,8 @@ from govscan.rules._lib.workloads import pod_spec_path
 from govscan.scanner import gate as gate_module
 from govscan.scanner import inputs
 from govscan.scanner.config import Config
-from govscan.scanner.context import Context
-from govscan.scanner.errors import InputError, UsageError
+from govscan.scanner.context import Context, UndeclaredRead
+from govscan.scanner.errors import GovscanError, InputError, UsageError
 from govscan.scanner.loaders import content, k8s
 from govscan.scanner.loaders.tfsource import TerraformSource
 from govscan.scanner.model import (
@@ -60,7 +60,7 @@ from govscan.scanner.model import (
 from govscan.scanner.registry import builtin_rules
 from govscan.scanner.release_rules import RELEASE_RULES
 from govscan.scanner.shard import Shard
-from govscan.scanner.tiers import GOVSCAN_PREFIX, TierResolver
+from govscan.scanner.tiers import GOVSCAN_PREFIX, TierResolver, undeclared_tier_problems
 from govscan.scanner.version import __version__
 from govscan.scanner.waivers import WaiverBook
 
@@ -220,6 +220,28 @@ def selected(rule_id: str, domain: str, patterns: list[str], skips: list[str], d
     return not any(fnmatchcase(rule_id, p) for p in skips)
 
 
+_CODE_ROOT = Path(__file__).resolve().parents[1]
+"""What crash sites are named relative to (`rules/ha/replicas.py:42`), the same on every machine."""
+
+
+def crash_reason(what: str, exc: BaseException) -> str:
+    """`rule X crashed: TypeError at rules/x/y.py:42`, without the exception's text.
+
+    The text of a ValueError or KeyError often quotes the input (`invalid literal for int(): 'hunter2'`),
+    and the input may be a secret. govscan's own exceptions say nothing about inputs and are kept.
+    """
+    if isinstance(exc, UndeclaredRead | GovscanError):
+        return f"{what} crashed: {type(exc).__name__}: {exc}"[:300]
+    site = "?"
+    frame = exc.__traceback__
+    while frame is not None:
+        filename = Path(frame.tb_frame.f_code.co_filename).resolve()
+        if filename.is_relative_to(_CODE_ROOT):  # frames in the standard library do not say whose bug it is
+            site = f"{filename.relative_to(_CODE_ROOT).as_posix()}:{frame.tb_lineno}"
+        frame = frame.tb_next
+    return f"{what} crashed: {type(exc).__name__} at {site}"
+
+
 def fingerprint(rule_id: str, uid: str, pointer: str) -> str:
     return hashlib.sha256(f"{rule_id}\x1f{uid}\x1f{pointer}".encode()).hexdigest()[:20]
 
@@ -335,8 +357,7 @@ def run_rule(rule: Rule, resource: Resource, index: int, ctx: Context, options: 
     except UnknownValue as unknown:  # a plan value known only after apply: undecided, never a pass
         results.append(NotEvaluated(str(unknown)))
     except Exception as exc:  # a rule bug must never abort the scan or pass silently
-        message = f"rule {rule.id} crashed: {type(exc).__name__}: {exc}"[:300]
-        return _Outcome(rule.id, index, Status.ERROR, reason=message)
+        return _Outcome(rule.id, index, Status.ERROR, reason=crash_reason(f"rule {rule.id}", exc))
     violations = tuple((v, location_of(resource, v.pointer)) for v in results if isinstance(v, Violation))
     if violations:
         return _Outcome(rule.id, index, Status.FAIL, violations)
@@ -366,12 +387,15 @@ class FilePass:
         withheld: frozenset[str] = frozenset(),
     ) -> None:
         tiers = [tier] if tier is not None else list(Tier)
+        self.tier_flag = tier
+        self.tier_aliases = dict(config.tier_aliases)
         self.jobs = jobs
         self.withheld = withheld
         """Kinds read without their content (Secrets listed metadata-only): rules naming them do not judge them."""
         self.max_bytes = max_bytes
         self.tf_root, self.cwd = tf_root, cwd
         self.tier_tags = frozenset(config.tier_tags)
+        self.tier_tags_in_order = tuple(config.tier_tags)
         self._tf_source: TerraformSource | None = None
         self.local = _Dispatch(
             [r for r in rules if not r.meta.needs and any(config.enforcement_for(r.meta, t) for t in tiers)],
@@ -401,7 +425,11 @@ class FilePass:
         origin = Origin.STDIN if file.path is None or file.display == inputs.STDIN_NAME else Origin.FILE
         if self.tf_root is not None and self._tf_source is None and text.lstrip()[:1] == "{":
             self._tf_source = TerraformSource(self.tf_root, (self.cwd or Path.cwd()).resolve())
-        loaded = content.load(text, file.display, origin, file.named, self._tf_source)
+        try:
+            loaded = content.load(text, file.display, origin, file.named, self._tf_source)
+        except Exception as exc:  # a loader bug: this file is unread (exit 2), the scan goes on
+            error = InputError(file.display, crash_reason("loading this file", exc) + " (a govscan bug)")
+            return _Batch(errors=[error]) if file.judged else _Batch(context=True)
         if not file.judged:  # the index needs its resources; the shard that owns the file judges them
             return _Batch(
                 resources=[self._keep(r, False, {}) for r in loaded.resources if self.in_index(r)], context=True
@@ -410,6 +438,9 @@ class FilePass:
             [dataclasses.replace(s, target=file.target) for s in loaded.skipped] if file.target else loaded.skipped
         )
         batch = _Batch(skipped=skipped, errors=loaded.errors)
+        if self.tier_flag is None:
+            for resource in loaded.resources:
+                batch.errors.extend(self.tier_problems(resource))
         position = {id(r): i for i, r in enumerate(loaded.resources)}
         for dup in loaded.duplicates:
             key = dup.pointer.rsplit("/", 1)[-1]
@@ -432,6 +463,12 @@ class FilePass:
                 batch.subjects.append(i)
             batch.resources.append(self._keep(resource, subject, memo))
         return batch
+
+    def tier_problems(self, resource: Resource) -> Iterator[InputError]:
+        """A tier label, annotation or tag naming no tier is an input error, never a silent fall-through."""
+        for message, pointer in undeclared_tier_problems(resource, self.tier_tags_in_order, self.tier_aliases):
+            where = location_of(resource, pointer)
+            yield InputError(where.path, message, where.line, where.column)
 
     def local_outcomes(
         self, resources: list[Resource], start: int = 0, end: int | None = None, only: frozenset[str] | None = None
@@ -643,6 +680,11 @@ class Engine:
             extra_ids=tool_globs + image_ids,
             extra_domains=mapping.all_domains() if tool_globs else (),
         )
+        known_ids = {r.id for r in all_rules} | {m.id for m in (*TOOL_RULES, *RELEASE_RULES, *images.RULES.values())}
+        open_namespaces = tuple(f"{n}." for n in mapping.NAMESPACES)  # checkov.*, trivy.*: ids the tools define
+        self.known_rule: Callable[[str], bool] = lambda rule_id: (
+            rule_id in known_ids or rule_id.startswith(open_namespaces)
+        )
         self.metas = {r.id: r.meta for r in self.rules}
         self.findings: list[Finding] = []
         self.evaluations: list[Evaluation] = []
@@ -760,6 +802,18 @@ class Engine:
                 resource = batch.resources[outcome.resource]
                 self._settle(outcome, resource, resolver.tier_of(resource), waivers)
         self._gap_evaluations(gaps, resources, file_pass, resolver)
+
+        for batch in batches:
+            for resource in () if batch.context else batch.resources:
+                if resource.annotations:
+                    waivers.check_annotations(resource, self.known_rule)
+        for config_problem in waivers.config_problems:
+            path = inputs.display_path(Path(config_problem.path), (self.request.cwd or Path.cwd()).resolve())
+            if self.request.shard is not None and not self.request.shard.owns(path):
+                continue  # one shard reports a config entry, as one shard reports each file
+            where = f"{path}:{config_problem.line}" if config_problem.line else path
+            message = f"config waiver ({where}) {config_problem.message}"
+            self._tool_finding(WAIVER_PROBLEM, InputError(path, message, config_problem.line or None), default_tier)
 
         adapter_skipped = self._settle_adapters(adapters, resolver, waivers) if adapters is not None else []
 
@@ -887,13 +941,17 @@ class Engine:
             return
         target = self._target_of(resource)
         if outcome.status is Status.ERROR:
-            self.evaluations.append(Evaluation(meta.id, resource.uid, Status.ERROR, tier, outcome.reason, target))
+            at = location_of(resource, "")
+            evaluation = Evaluation(meta.id, resource.uid, Status.ERROR, tier, outcome.reason, target, at)
+            self.evaluations.append(evaluation)
             violation = Violation(outcome.reason, rule=POLICY_ERROR if meta.id.startswith(POLICY_PREFIX) else None)
             rule_error = config_enforcement(self.config, RULE_ERROR, tier)
-            self._emit(RULE_ERROR, resource, tier, rule_error, violation, location_of(resource, ""), waivers)
+            self._emit(RULE_ERROR, resource, tier, rule_error, violation, at, waivers)
             return
         if outcome.status is not Status.FAIL:
-            self.evaluations.append(Evaluation(meta.id, resource.uid, outcome.status, tier, outcome.reason, target))
+            where = location_of(resource, "") if outcome.status is Status.NOT_EVALUATED else None
+            evaluation = Evaluation(meta.id, resource.uid, outcome.status, tier, outcome.reason, target, where)
+            self.evaluations.append(evaluation)
             return
         waived_all = True
         for violation, location in outcome.violations:
@@ -947,23 +1005,26 @@ class Engine:
             line=error.line or 1,
             target=error.target or self._file_targets.get(error.path, ""),
         )
-        self.findings.append(
-            Finding(
-                rule_id=meta.id,
-                domain=meta.domain,
-                resource=ref,
-                tier=tier,
-                enforcement=config_enforcement(self.config, meta, tier),
-                severity=meta.severity,
-                message=error.problem,
-                remediation=meta.remediation,
-                location=Location(error.path, error.line or 1, error.column or 1),
-                pointer="",
-                fingerprint=fingerprint(meta.id, ref.uid, error.problem),
-                title=meta.title,
-            )
+        finding = Finding(
+            rule_id=meta.id,
+            domain=meta.domain,
+            resource=ref,
+            tier=tier,
+            enforcement=config_enforcement(self.config, meta, tier),
+            severity=meta.severity,
+            message=error.problem,
+            remediation=meta.remediation,
+            location=Location(error.path, error.line or 1, error.column or 1),
+            pointer="",
+            fingerprint=fingerprint(meta.id, ref.uid, error.problem),
+            title=meta.title,
         )
-        self.evaluations.append(Evaluation(meta.id, ref.uid, Status.ERROR, tier, error.problem, ref.target))
+        self.findings.append(finding)
+        if meta is not INPUT_ERROR:
+            return
+        self.evaluations.append(
+            Evaluation(meta.id, ref.uid, Status.ERROR, tier, error.problem, ref.target, finding.location)
+        )
 
 
 class PageStream:

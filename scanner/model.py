@@ -445,6 +445,9 @@ class Evaluation:
             self.reason,
         )
 
+    location: Location | None = None
+    """Where the resource is, for not-evaluated and errored evaluations (reports list them by place)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Skipped:

@@ -12,24 +12,81 @@ stack; config patterns on the address or URN (`tiers.addresses`), on the module 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from fnmatch import fnmatchcase
 
 from govscan.scanner.config import Config
-from govscan.scanner.model import Platform, Resource, Tier
+from govscan.scanner.model import Platform, Resource, Tier, pointer_join
 
 GOVSCAN_PREFIX = "govscan.io/"
 """Labels and annotations govscan itself reads (tier, waivers); kept even on slimmed resources."""
 TIER_KEY = GOVSCAN_PREFIX + "tier"
 
 
-def _parse(value: str | None) -> Tier | None:
+def parse_tier(value: str | None, aliases: Mapping[str, Tier] | None = None) -> Tier | None:
+    """The tier a name means (`prod`, or one of the config's `tiers.aliases`), or None."""
     if not value:
         return None
+    if aliases:
+        mapped = aliases.get(value.strip().lower())
+        if mapped is not None:
+            return mapped
     try:
         return Tier.parse(value)
     except ValueError:
         return None
+
+
+NOT_A_TIER = (
+    "is not a tier: use production, staging, qa, development, sandbox or an alias (prod, stg, dev...), "
+    "or map your own names under tiers.aliases in .govscan.yaml"
+)
+
+
+def tier_declarations(resource: Resource, tier_tags: Iterable[str]) -> Iterator[tuple[str, str, str]]:
+    """(what, value, pointer) for each label, annotation or tag of the resource that declares its tier.
+
+    Kubernetes: the govscan.io/tier label and annotation. Cloud: the first tier tag present (the one
+    the resolver reads), at the key of the body it came from.
+    """
+    if resource.platform is Platform.K8S:
+        for place, values in (("labels", resource.labels), ("annotations", resource.annotations)):
+            value = values.get(TIER_KEY)
+            if value is not None:
+                singular = place[:-1]
+                yield f"{TIER_KEY} {singular}", value, pointer_join("metadata", place, TIER_KEY)
+        return
+    for tag in tier_tags:
+        value = resource.labels.get(tag)
+        if value is not None:
+            yield f"tag {tag}", value, _tag_pointer(resource, tag)
+            return
+
+
+def _tag_pointer(resource: Resource, tag: str) -> str:
+    body = resource.body
+    for key in ("tags_all", "tags", "labels"):
+        tags = body.get(key)
+        if isinstance(tags, dict) and tag in tags:
+            return pointer_join(key, tag)
+    blocks = body.get("tag")
+    if isinstance(blocks, list):
+        for i, block in enumerate(blocks):
+            if isinstance(block, dict) and block.get("key") == tag:
+                return pointer_join("tag", i, "value")
+    return ""
+
+
+def undeclared_tier_problems(
+    resource: Resource, tier_tags: Iterable[str], aliases: Mapping[str, Tier]
+) -> Iterator[tuple[str, str]]:
+    """(message, pointer) for each tier declaration naming no tier: fail closed, never a fall-through."""
+    for what, value, pointer in tier_declarations(resource, tier_tags):
+        if parse_tier(value, aliases) is not None:
+            continue
+        sensitive = resource.change is not None and resource.change.is_sensitive(pointer)
+        shown = "(a sensitive value)" if sensitive else repr(value[:40] + ("..." if len(value) > 40 else ""))
+        yield f"{what} {shown} on {resource.kind}/{resource.name} {NOT_A_TIER}", pointer
 
 
 class TierResolver:
@@ -38,11 +95,14 @@ class TierResolver:
     ) -> None:
         self.config = config
         self.flag = flag
-        self.workspace = _parse(workspace)
+        self.aliases = config.tier_aliases
+        self.workspace = parse_tier(workspace, self.aliases)
         self.namespace_labels: dict[str, Tier] = {}
         for resource in resources:
             if resource.kind == "Namespace" and resource.api_version == "v1":
-                tier = _parse(resource.labels.get(TIER_KEY)) or _parse(resource.annotations.get(TIER_KEY))
+                tier = parse_tier(resource.labels.get(TIER_KEY), self.aliases) or parse_tier(
+                    resource.annotations.get(TIER_KEY), self.aliases
+                )
                 if tier is not None:
                     self.namespace_labels[resource.name] = tier
         self._cache: dict[tuple[str, str, str], Tier] = {}
@@ -56,7 +116,9 @@ class TierResolver:
             if known is None:
                 known = self._cache[key] = self._cloud_tier(resource)
             return known
-        own = _parse(resource.labels.get(TIER_KEY)) or _parse(resource.annotations.get(TIER_KEY))
+        own = parse_tier(resource.labels.get(TIER_KEY), self.aliases) or parse_tier(
+            resource.annotations.get(TIER_KEY), self.aliases
+        )
         if own is not None:
             return own
         namespace = resource.name if resource.kind == "Namespace" else resource.namespace
@@ -71,13 +133,13 @@ class TierResolver:
         """Tags, then the Terraform workspace (flag) or Pulumi stack, then address, module or stack
         patterns, then path patterns, then the default."""
         for tag in self.config.tier_tags:
-            tagged = _parse(resource.labels.get(tag))
+            tagged = parse_tier(resource.labels.get(tag), self.aliases)
             if tagged is not None:
                 return tagged
         if resource.platform is Platform.TERRAFORM and self.workspace is not None:
             return self.workspace
         if resource.platform is Platform.PULUMI:
-            stack = _parse(resource.namespace)
+            stack = parse_tier(resource.namespace, self.aliases)
             if stack is not None:
                 return stack
         for pattern, tier in self.config.address_tiers:
@@ -102,7 +164,9 @@ class TierResolver:
         """Why the resource has its tier (for `--explain` and error messages)."""
         if self.flag is not None:
             return "--tier flag"
-        if _parse(resource.labels.get(TIER_KEY)) or _parse(resource.annotations.get(TIER_KEY)):
+        if parse_tier(resource.labels.get(TIER_KEY), self.aliases) or parse_tier(
+            resource.annotations.get(TIER_KEY), self.aliases
+        ):
             return f"its {TIER_KEY} label/annotation"
         if resource.namespace and resource.namespace in self.namespace_labels:
             return f"namespace {resource.namespace} label {TIER_KEY}"

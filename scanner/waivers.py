@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from govscan.scanner.config import Config
+from govscan.scanner.config import Config, ConfigWaiver
 from govscan.scanner.model import Resource, Tier, Waiver, pointer_join
 
 ANNOTATION_PREFIX = "govscan.io/waive."
@@ -40,10 +41,19 @@ def parse_annotation(value: str) -> ParsedAnnotation:
     try:
         expires = dt.date.fromisoformat(match.group("date"))
     except ValueError:
-        return ParsedAnnotation(reason, None, f"expiry {match.group('date')!r} is not a date (YYYY-MM-DD)")
+        return ParsedAnnotation(reason, None, f"expiry {match.group('date')[:20]!r} is not a date (YYYY-MM-DD)")
     if len(reason) < 3:
         return ParsedAnnotation(reason, expires, "needs a reason before '; expires='")
     return ParsedAnnotation(reason, expires, None)
+
+
+@dataclass(frozen=True)
+class ConfigWaiverProblem:
+    """A config waiver that can never apply, reported once at its own file and line."""
+
+    path: str
+    line: int
+    message: str
 
 
 class WaiverBook:
@@ -51,6 +61,40 @@ class WaiverBook:
         self.config = config
         self.today = today
         self._problems: dict[tuple[str, str, str], WaiverProblem] = {}
+        self.config_problems: list[ConfigWaiverProblem] = []
+        self._usable: list[ConfigWaiver] = []
+        for waiver in config.waivers:
+            problem = self._config_problem(waiver)
+            if problem is None:
+                self._usable.append(waiver)
+            else:
+                where = waiver.path or config.path or ".govscan.yaml"
+                self.config_problems.append(ConfigWaiverProblem(where, waiver.line, problem))
+
+    def _config_problem(self, waiver: ConfigWaiver) -> str | None:
+        what = f"config waiver ({waiver.origin}) for {waiver.rule} on {waiver.resource}"
+        if waiver.problem is not None or waiver.expires is None:
+            return f"{what} ignored: it {waiver.problem or 'has no expiry'}"
+        if waiver.expires < self.today:
+            return f"{what} expired on {waiver.expires.isoformat()}"
+        if self._too_long(waiver.expires):
+            return (
+                f"{what} ignored: expiry {waiver.expires} is more than {self.config.max_waiver_days} days away "
+                "(waiver_policy.max_days)"
+            )
+        return None
+
+    def check_annotations(self, resource: Resource, known_rule: Callable[[str], bool]) -> None:
+        """An annotation waiver naming no rule (a typo, a renamed rule) is reported, not ignored."""
+        for key in resource.annotations:
+            if key.startswith(ANNOTATION_PREFIX) and not known_rule(key[len(ANNOTATION_PREFIX) :]):
+                where = pointer_join("metadata", "annotations", key)
+                self._problem(
+                    resource,
+                    where,
+                    key,
+                    f"waiver {key[:120]} names no rule (see `govscan rules list`); it waives nothing",
+                )
 
     def _problem(self, resource: Resource, pointer: str, key: str, message: str) -> None:
         self._problems.setdefault((resource.uid, resource.source.path, key), WaiverProblem(resource, pointer, message))
@@ -106,25 +150,8 @@ class WaiverBook:
             f"{resource.namespace or '-'}/{resource.kind}/{resource.name}",
             resource.name,
         )
-        for waiver in self.config.waivers:
-            if not waiver.matches(rule_id, candidates):
-                continue
-            if waiver.expires < self.today:
-                self._problem(
-                    resource,
-                    "",
-                    waiver.origin,
-                    f"config waiver ({waiver.origin}) for {rule_id} expired on {waiver.expires}",
-                )
-                continue
-            if self._too_long(waiver.expires):
-                self._problem(
-                    resource,
-                    "",
-                    waiver.origin,
-                    f"config waiver ({waiver.origin}) ignored: expiry {waiver.expires} is more than "
-                    f"{self.config.max_waiver_days} days away",
-                )
-                continue
-            return Waiver(rule_id, waiver.reason, "config", waiver.owner, waiver.expires.isoformat())
+        for waiver in self._usable:
+            if waiver.matches(rule_id, candidates):
+                expires = waiver.expires.isoformat() if waiver.expires else None
+                return Waiver(rule_id, waiver.reason, "config", waiver.owner, expires)
         return None

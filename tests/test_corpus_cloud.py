@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from govscan.scanner.config import Config
+from govscan.scanner.config import build_config
 from govscan.scanner.engine import ScanRequest, scan
 from govscan.scanner.model import ScanReport, Status
 
@@ -40,8 +40,10 @@ PASSES = [
 
 @pytest.fixture(scope="module")
 def report(corpus: Path) -> ScanReport:
+    # the corpus's own Environment tag values (SB, an account id) name no tier: mapped, or they fail closed
+    config = build_config({"tiers": {"aliases": {"SB": "sandbox", "123456789123-acme-corp": "production"}}}, "corpus")
     request = ScanRequest(
-        targets=(str(corpus / "tf-plans"), str(corpus / "pulumi")), config=Config(), today=TODAY, jobs=1
+        targets=(str(corpus / "tf-plans"), str(corpus / "pulumi")), config=config, today=TODAY, jobs=1
     )
     return scan(request)
 

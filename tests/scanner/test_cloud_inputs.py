@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from govscan.scanner.config import Config
+from govscan.scanner.config import Config, build_config
 from govscan.scanner.engine import ScanRequest, scan
 from govscan.scanner.loaders import content
 from govscan.scanner.loaders.pulumi import terraform_type
@@ -221,9 +221,15 @@ def test_tf_root_points_findings_at_the_resource_block(tmp_path: Path) -> None:
     assert [(f.location.path, f.location.line) for f in without.findings] == [("plan.json", 6), ("plan.json", 29)]
 
 
+CORPUS_TIER_NAMES = build_config(
+    {"tiers": {"aliases": {"SB": "sandbox", "123456789123-acme-corp": "production"}}}, "corpus"
+)
+"""The corpus plans' own Environment tag values that name no tier: unmapped, they fail closed (exit 2)."""
+
+
 def test_every_corpus_plan_and_preview_loads(corpus: Path) -> None:
     request = ScanRequest(
-        targets=(str(corpus / "tf-plans"), str(corpus / "pulumi")), config=Config(), today=TODAY, jobs=1
+        targets=(str(corpus / "tf-plans"), str(corpus / "pulumi")), config=CORPUS_TIER_NAMES, today=TODAY, jobs=1
     )
     report = scan(request)
     problems = [f"{f.location.path}: {f.message}" for f in report.findings if f.rule_id.startswith("govscan.")]
