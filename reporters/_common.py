@@ -83,10 +83,12 @@ def count_findings_by_enforcement(findings: Iterable[Finding]) -> dict[str, int]
     return counts
 
 
-def count_evaluations(report: ScanReport) -> dict[str, int]:
+def count_evaluations(report: ScanReport, belongs: Callable[[str, str], bool] | None = None) -> dict[str, int]:
+    """Evaluations per status; `belongs(target, path)` keeps one SARIF run's own."""
     counts = {s.value: 0 for s in STATUS_ORDER}
     for evaluation in report.evaluations:
-        counts[evaluation.status.value] += 1
+        if belongs is None or belongs(evaluation.target, ""):
+            counts[evaluation.status.value] += 1
     return counts
 
 

@@ -5,15 +5,20 @@ accepted risks as open problems in merge requests. The JSON and SARIF reports ke
 
 Severity comes from enforcement, refined by the rule's severity for blocking ones:
 block -> critical (critical severity) or major; warn -> minor; info -> info.
+
+A check that could not be evaluated is never a silent pass: each not-evaluated (rule, resource)
+becomes an `info` issue named `<rule>` with the reason, at the resource. (Errored evaluations
+already have their govscan.rule-error or govscan.input-error finding.)
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
 from govscan.reporters._common import json_chunks, repo_path, sorted_findings
-from govscan.scanner.model import Enforcement, Finding, ScanReport, Severity
+from govscan.scanner.model import Enforcement, Finding, ScanReport, Severity, Status
 
 
 def quality_severity(finding: Finding) -> str:
@@ -49,6 +54,23 @@ def issues(report: ScanReport) -> list[dict[str, Any]]:
                 "location": {
                     "path": repo_path(finding.location.path),
                     "lines": {"begin": max(1, finding.location.line)},
+                },
+            }
+        )
+    for evaluation in report.evaluations:
+        if evaluation.status is not Status.NOT_EVALUATED:
+            continue
+        where = evaluation.location
+        identity = f"not-evaluated\x1f{evaluation.rule_id}\x1f{evaluation.resource_uid}"
+        out.append(
+            {
+                "description": f"{evaluation.rule_id}: not evaluated on {evaluation.resource_uid}: {evaluation.reason}",
+                "check_name": evaluation.rule_id,
+                "fingerprint": _unique(hashlib.sha256(identity.encode()).hexdigest()[:20], seen),
+                "severity": "info",
+                "location": {
+                    "path": repo_path(where.path) if where else "",
+                    "lines": {"begin": max(1, where.line) if where else 1},
                 },
             }
         )

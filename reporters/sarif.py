@@ -22,6 +22,8 @@ that only appears in findings (e.g. `govscan.input-error`). Results follow GitHu
 - Within GitHub's upload limits: past 25,000 results in a run, or 10 MB for the gzipped file, the most
   severe results are kept (blocking first, then by enforcement and severity; waived ones go first) and
   a run-level notification says how many were dropped and of which levels. The JSON report keeps all.
+- Each run's `properties.evaluations` counts its evaluations by status (pass, fail, waived, not-evaluated,
+  error), zeros included: nothing undecided is left unsaid.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from govscan.reporters._common import (
     SECURITY_SEVERITY,
     STDIN_PATH,
     blocking_checker,
+    count_evaluations,
     is_absolute,
     json_chunks,
     repo_path,
@@ -406,6 +409,7 @@ def sarif_dict(
                 ],
                 "columnKind": "unicodeCodePoints",
                 "results": [result(f, index[f.rule_id]) for f in groups[target]],
+                "properties": {"evaluations": count_evaluations(report, belongs)},
             }
         )
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": runs}

@@ -21,6 +21,7 @@ from govscan.reporters._common import (
     waiver_summary,
 )
 from govscan.scanner.model import Enforcement, Finding, ScanReport, Status
+from govscan.scanner.printable import printable
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -43,7 +44,7 @@ def _plural(n: int, word: str) -> str:
 def _resource_label(finding: Finding) -> str:
     resource = finding.resource
     label = f"{resource.kind}/{resource.name}" if resource.kind else resource.name or resource.uid
-    return f"{label} ({resource.namespace})" if resource.namespace else label
+    return printable(f"{label} ({resource.namespace})" if resource.namespace else label)
 
 
 def _add_finding(grid: Table, finding: Finding) -> None:
@@ -54,15 +55,15 @@ def _add_finding(grid: Table, finding: Finding) -> None:
     head = Text.assemble(
         (finding.rule_id, "bold"),
         "  ",
-        (f"{repo_path(finding.location.path)}:{finding.location.line}", "cyan"),
+        (f"{printable(repo_path(finding.location.path))}:{finding.location.line}", "cyan"),
         "  ",
         _resource_label(finding),
         "  ",
-        finding.message,
+        printable(finding.message),
     )
     grid.add_row(Text(finding.enforcement.name, style=style), head)
     if finding.waived:
-        grid.add_row(Text(""), Text(waiver_summary(finding), style="magenta"))
+        grid.add_row(Text(""), Text(printable(waiver_summary(finding)), style="magenta"))
     if finding.remediation:
         grid.add_row(Text(""), Text(f"fix: {finding.remediation}", style="dim"))
 
@@ -89,7 +90,7 @@ def _next_step(report: ScanReport, findings: list[Finding]) -> tuple[str, str]:
             "bold yellow",
         )
     if gate.verdict == "error":
-        return (f"Error: govscan could not run as asked: {gate.reason}{exit_note}", "bold red")
+        return (f"Error: govscan could not run as asked: {printable(gate.reason)}{exit_note}", "bold red")
     if blocking:
         return (
             f"Passed (soft-fail): {_plural(len(blocking), 'blocking finding')} reported, not enforced. "
@@ -156,22 +157,22 @@ def _summary(report: ScanReport, findings: list[Finding]) -> list[tuple[int, Tex
         ),
     ]
     undecided = undecided_evaluations(report)
-    if undecided:
-        errors = sum(1 for row in undecided if row[2] is Status.ERROR)
-        lines.append((2, Text(f"not evaluated: {len(undecided) - errors}, errors: {errors}", style="yellow")))
-        for rule_id, uid, status, reason in undecided[:LIST_LIMIT]:
-            lines.append((4, Text(f"{status.value}: {rule_id} on {uid}: {reason}")))
-        if len(undecided) > LIST_LIMIT:
-            lines.append((4, Text(f"... and {len(undecided) - LIST_LIMIT} more")))
+    errors = sum(1 for row in undecided if row[2] is Status.ERROR)
+    counted = f"not evaluated: {len(undecided) - errors}, errors: {errors}"  # shown even at 0: nothing left undecided
+    lines.append((2, Text(counted, style="yellow" if undecided else "dim")))
+    for rule_id, uid, status, reason in undecided[:LIST_LIMIT]:
+        lines.append((4, Text(printable(f"{status.value}: {rule_id} on {uid}: {reason}"))))
+    if len(undecided) > LIST_LIMIT:
+        lines.append((4, Text(f"... and {len(undecided) - LIST_LIMIT} more")))
     skipped = sorted_skipped(report)
     if skipped:
         lines.append((2, Text(f"skipped documents: {len(skipped)}", style="dim")))
         for path, line, reason in skipped[:LIST_LIMIT]:
-            lines.append((4, Text(f"{repo_path(path)}:{line}: {reason}", style="dim")))
+            lines.append((4, Text(printable(f"{repo_path(path)}:{line}: {reason}"), style="dim")))
         if len(skipped) > LIST_LIMIT:
             lines.append((4, Text(f"... and {len(skipped) - LIST_LIMIT} more", style="dim")))
     if report.gate.reason and report.gate.verdict not in ("blocked", "error"):
-        lines.append((2, Text(f"gate: {report.gate.reason}", style="dim")))
+        lines.append((2, Text(printable(f"gate: {report.gate.reason}"), style="dim")))
     verdict, style = _next_step(report, findings)
     lines.append((0, Text(verdict, style=style)))
     return lines
@@ -202,7 +203,7 @@ def render(report: ScanReport, color: bool = False, width: int = 100) -> str:
     if not findings:
         console.print(Text("No findings.", style="green"))
     for path, group in groupby(findings, key=lambda f: f.location.path):
-        console.print(Text(repo_path(path), style="bold underline"))
+        console.print(Text(printable(repo_path(path)), style="bold underline"))
         grid = Table.grid(padding=(0, 1), pad_edge=False)
         grid.add_column(no_wrap=True, min_width=5)
         grid.add_column(overflow="fold")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from govscan.scanner.errors import GovscanError, UsageError
+from govscan.scanner.printable import printable
 from govscan.scanner.version import __version__
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ SARIF_CATEGORY_HELP = (
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"govscan: error: {message}", err=True)
+    typer.echo(f"govscan: error: {printable(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -64,11 +65,12 @@ def _parse_size(text: str) -> int:
     units = {"k": 1024, "m": 1024**2, "g": 1024**3}
     value = text.strip().lower().rstrip("ib")
     try:
-        if value and value[-1] in units:
-            return int(float(value[:-1]) * units[value[-1]])
-        return int(value)
-    except ValueError:
+        size = int(float(value[:-1]) * units[value[-1]]) if value and value[-1] in units else int(value)
+    except (ValueError, OverflowError):
         raise UsageError(f"--max-file-size: {text!r} is not a size (e.g. 32M)") from None
+    if size < 1:
+        raise UsageError(f"--max-file-size: {text!r} must be at least 1 byte (e.g. 32M)")
+    return size
 
 
 def _is_ci() -> bool:
@@ -339,7 +341,7 @@ def scan(
     write_reports(report, formats, output, color, sarif_category=sarif_category)
     gate = report.gate
     if gate.exit_code == 2:
-        typer.echo(f"govscan: error: {gate.reason}", err=True)
+        typer.echo(f"govscan: error: {printable(gate.reason)}", err=True)
     raise typer.Exit(gate.exit_code)
 
 
@@ -1008,8 +1010,8 @@ def main() -> None:
     except Exception as exc:  # the last line of defence: one line, no traceback
         if os.environ.get("GOVSCAN_DEBUG"):
             raise
-        typer.echo(
-            f"govscan: internal error: {type(exc).__name__}: {exc} (set GOVSCAN_DEBUG=1 for a traceback)", err=True
+        typer.echo(  # the type only: an exception's text can quote the input, and the input a secret
+            f"govscan: internal error: {type(exc).__name__} (set GOVSCAN_DEBUG=1 for a traceback)", err=True
         )
         sys.exit(2)
 

@@ -142,31 +142,39 @@ def _walk(root: Path, cwd: Path) -> tuple[list[tuple[Path, Path]], list[InputErr
 
 def read_text(file: InputFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
     """The file's text, or an InputError saying exactly why it cannot be scanned."""
-    if file.path is None:
-        data = sys.stdin.buffer.read(max_bytes + 1)
-    else:
-        try:
-            info = file.path.stat()
-        except OSError as exc:
-            raise InputError(file.display, f"cannot read: {exc.strerror or exc}") from None
+    data = sys.stdin.buffer.read(max_bytes + 1) if file.path is None else _read_regular_file(file, max_bytes)
+    if len(data) > max_bytes:
+        raise InputError(file.display, f"input is over the {_limit(max_bytes)} limit (raise it with --max-file-size)")
+    return decode(data, file.display)
+
+
+def _read_regular_file(file: InputFile, max_bytes: int) -> bytes:
+    """Up to max_bytes + 1 bytes of a regular file. Opened without blocking and checked on the open
+    descriptor, so a FIFO or device swapped in after discovery cannot hang the scan."""
+    assert file.path is not None
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(file.path, flags)
+    except (OSError, ValueError) as exc:
+        raise InputError(file.display, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    with os.fdopen(descriptor, "rb", closefd=True) as handle:
+        info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(file.display, "not a regular file")
+            raise InputError(file.display, "not a regular file (a FIFO, device or socket is never read)")
         if info.st_size > max_bytes:
             raise InputError(
                 file.display,
-                f"file is {info.st_size / 1048576:.1f} MiB, over the {max_bytes / 1048576:.0f} MiB limit "
+                f"file is {info.st_size / 1048576:.1f} MiB, over the {_limit(max_bytes)} limit "
                 "(raise it with --max-file-size)",
             )
         try:
-            with file.path.open("rb") as handle:
-                data = handle.read(max_bytes + 1)
+            return handle.read(max_bytes + 1)
         except OSError as exc:
             raise InputError(file.display, f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > max_bytes:
-        raise InputError(
-            file.display, f"input is over the {max_bytes / 1048576:.0f} MiB limit (raise it with --max-file-size)"
-        )
-    return decode(data, file.display)
+
+
+def _limit(max_bytes: int) -> str:
+    return f"{max_bytes / 1048576:.0f} MiB" if max_bytes >= 1048576 else f"{max_bytes:,} byte"
 
 
 def decode(data: bytes, display: str) -> str:

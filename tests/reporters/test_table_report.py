@@ -68,6 +68,7 @@ def test_passed_verdict(report_factory: Any) -> None:
         "No findings.",
         "Summary",
         "  6 resources in 5 files; 0 findings: 0 block, 0 warn, 0 info, 0 waived",
+        "  not evaluated: 0, errors: 0",
         "  gate: no blocking findings",
         "Passed: no blocking findings. (exit 0)",
     ]

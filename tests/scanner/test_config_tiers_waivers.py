@@ -61,7 +61,10 @@ def write_config(tmp_path: Path, text: str) -> Config:
     ("text", "message"),
     [
         ("default_tier: prod\n", "default_tier: 'prod' is not one of"),
-        ("tiers:\n  namespace: {}\n", "tiers.namespace: unknown key (allowed: addresses, aliases, namespaces, paths, tags)"),
+        (
+            "tiers:\n  namespace: {}\n",
+            "tiers.namespace: unknown key (allowed: addresses, aliases, namespaces, paths, tags)",
+        ),
         (
             "rules:\n  ha.replicas:\n    enforcement: {production: never}\n",
             "rules.ha.replicas.enforcement.production: 'never' is not one of",
@@ -256,7 +259,9 @@ def test_rule_crash_is_a_rule_error_finding_not_a_crash(tmp_path: Path) -> None:
     [finding] = report.findings
     line = explode.__code__.co_firstlineno + 1  # the crash site is named; the exception's text (input) is not
     assert finding.rule_id == "govscan.rule-error"
-    assert finding.message == f"rule test.explode crashed: KeyError at tests/scanner/test_config_tiers_waivers.py:{line}"
+    assert (
+        finding.message == f"rule test.explode crashed: KeyError at tests/scanner/test_config_tiers_waivers.py:{line}"
+    )
     assert [e.status for e in report.evaluations] == [Status.ERROR]
     assert report.gate.exit_code == 1
 
