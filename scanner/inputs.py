@@ -42,6 +42,19 @@ def display_path(path: Path, cwd: Path) -> str:
         return path.resolve().relative_to(cwd).as_posix()
     except ValueError:
         return path.as_posix()
+    except (OSError, RuntimeError):  # a symlink loop: where the link itself is
+        try:
+            return path.absolute().relative_to(cwd).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+def link_display_path(path: Path, cwd: Path) -> str:
+    """Where a symlink itself is (display_path would follow it)."""
+    try:
+        return Path(os.path.normpath(path.absolute())).relative_to(cwd).as_posix()
+    except ValueError:
+        return display_path(path, cwd)
 
 
 def discover(targets: list[str], cwd: Path | None = None) -> tuple[list[InputFile], list[InputError]]:
@@ -73,7 +86,7 @@ def discover(targets: list[str], cwd: Path | None = None) -> tuple[list[InputFil
                     "pass a file, a directory of manifests, or - for stdin"
                 )
         else:
-            found = [(path, path.resolve())]
+            found = [(path, _real(path))]
         for file, real in found:
             key = str(real)
             if key not in seen:
@@ -116,19 +129,19 @@ def _walk(root: Path, cwd: Path) -> tuple[list[tuple[Path, Path]], list[InputErr
             name = entry.name
             path = here / name
             if entry.is_symlink():
-                if entry.is_dir():
+                if _is_dir(path):
                     if name not in SKIPPED_DIRECTORIES:
-                        errors.append(InputError(display_path(path, cwd), "symlinked directory not followed"))
+                        errors.append(InputError(link_display_path(path, cwd), "symlinked directory not followed"))
                     continue
                 if not name.endswith(MANIFEST_SUFFIXES):
                     continue
                 try:
                     resolved = path.resolve(strict=True)
                 except (OSError, RuntimeError):
-                    errors.append(InputError(display_path(path, cwd), "broken or looping symlink"))
+                    errors.append(InputError(link_display_path(path, cwd), "broken or looping symlink"))
                     continue
                 if not resolved.is_relative_to(real_root):
-                    errors.append(InputError(display_path(path, cwd), "symlink points outside the scanned tree"))
+                    errors.append(InputError(link_display_path(path, cwd), "symlink points outside the scanned tree"))
                     continue
                 found.append((path, resolved))
             elif entry.is_dir(follow_symlinks=False):
@@ -140,11 +153,26 @@ def _walk(root: Path, cwd: Path) -> tuple[list[tuple[Path, Path]], list[InputErr
     return found, errors
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a symlink loop
+        return False
+
+
+def _real(path: Path) -> Path:
+    """The resolved path; a symlink loop has none, so its own (absolute) path stands for it."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
 def read_text(file: InputFile, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
     """The file's text, or an InputError saying exactly why it cannot be scanned."""
     data = sys.stdin.buffer.read(max_bytes + 1) if file.path is None else _read_regular_file(file, max_bytes)
     if len(data) > max_bytes:
-        raise InputError(file.display, f"input is over the {_limit(max_bytes)} limit (raise it with --max-file-size)")
+        raise InputError(file.display, f"input is over the {_size(max_bytes)} limit (raise it with --max-file-size)")
     return decode(data, file.display)
 
 
@@ -164,8 +192,7 @@ def _read_regular_file(file: InputFile, max_bytes: int) -> bytes:
         if info.st_size > max_bytes:
             raise InputError(
                 file.display,
-                f"file is {info.st_size / 1048576:.1f} MiB, over the {_limit(max_bytes)} limit "
-                "(raise it with --max-file-size)",
+                f"file is {_size(info.st_size)}, over the {_size(max_bytes)} limit (raise it with --max-file-size)",
             )
         try:
             return handle.read(max_bytes + 1)
@@ -173,8 +200,8 @@ def _read_regular_file(file: InputFile, max_bytes: int) -> bytes:
             raise InputError(file.display, f"cannot read: {exc.strerror or exc}") from None
 
 
-def _limit(max_bytes: int) -> str:
-    return f"{max_bytes / 1048576:.0f} MiB" if max_bytes >= 1048576 else f"{max_bytes:,} byte"
+def _size(n: int) -> str:
+    return f"{n / 1048576:.1f} MiB" if n >= 1048576 else f"{n:,} bytes"
 
 
 def decode(data: bytes, display: str) -> str:

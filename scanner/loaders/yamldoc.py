@@ -24,7 +24,9 @@ try:  # libyaml is the whole point; the pure-Python parser is a slow fallback on
 except AttributeError:  # pragma: no cover - exercised only without libyaml
     _Loader = yaml.SafeLoader
 
+YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 STR_TAG = "tag:yaml.org,2002:str"
+_COLLECTION_TAGS = frozenset(YAML_TAG_PREFIX + name for name in ("map", "seq", "set", "omap", "pairs"))
 MERGE_TAG = "tag:yaml.org,2002:merge"
 _KEEP_AS_STRING = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
 _SOURCE_COMMENT = re.compile(r"^# Source: (.+?)\s*$", re.MULTILINE)
@@ -63,14 +65,14 @@ class _Builder:
 
     def scalar(self, node: ScalarNode) -> Any:
         tag = node.tag
-        if tag == STR_TAG or tag in _KEEP_AS_STRING or not tag.startswith("tag:yaml.org,2002:"):
+        if tag == STR_TAG or tag in _KEEP_AS_STRING or not tag.startswith(YAML_TAG_PREFIX):
             return node.value
         try:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, KeyError, TypeError, OverflowError):
             # `!!int hunter2`, a 5,000-digit number, `!!python/name:...`: never quote the value
             mark = node.start_mark
-            name = tag.removeprefix("tag:yaml.org,2002:")[:40]
+            name = tag.removeprefix(YAML_TAG_PREFIX)[:40]
             problem = f"value cannot be read as !!{name} (malformed, over-long or an unsupported tag)"
             raise InputError(self.path, problem, mark.line + 1, mark.column + 1) from None
 
@@ -92,6 +94,10 @@ class _Builder:
                     mark.column + 1,
                 )
             return self.memo[key]
+        if node.tag not in _COLLECTION_TAGS and node.tag.startswith(YAML_TAG_PREFIX):  # !!python/object/apply:...
+            mark = node.start_mark
+            name = node.tag.removeprefix(YAML_TAG_PREFIX)[:40]
+            raise InputError(self.path, f"unsupported tag !!{name} on a collection", mark.line + 1, mark.column + 1)
         positions = self.positions
         if node.__class__ is MappingNode:
             result: dict[Any, Any] = {}
@@ -164,11 +170,11 @@ def iter_documents(text: str, path: str) -> Iterator[Document]:
     Raises InputError (with line and column) for the first syntax error; documents before it have
     already been yielded, so a caller can keep them and report the rest as unreadable.
     """
-    deep = flow_overflow(text, PARSER_DEPTH_GUARD)
-    if deep is None:
-        deep = block_overflow(text, PARSER_DEPTH_GUARD)
-    if deep is not None:  # refused before libyaml composes it: its recursion would crash the process
-        line, column = line_and_column(text, deep)
+    if flow_overflow(text, PARSER_DEPTH_GUARD) is not None:  # refused before libyaml's recursion crashes the process
+        line, column = line_and_column(text, flow_overflow(text, MAX_DEPTH) or 0)
+        raise InputError(path, f"nesting deeper than {MAX_DEPTH} levels", line, column)
+    if block_overflow(text, PARSER_DEPTH_GUARD) is not None:
+        line, column = line_and_column(text, block_overflow(text, MAX_DEPTH) or 0)
         raise InputError(path, f"nesting deeper than {MAX_DEPTH} levels", line, column)
     sources = [(_line_of_offset(text, m.start()), m.group(1)) for m in _SOURCE_COMMENT.finditer(text)]
     try:
