@@ -147,15 +147,15 @@ MIN_REASON = 3
 def waiver_problem(owner: Any, reason: Any, expires: Any) -> tuple[dt.date | None, str | None]:
     """A config waiver's expiry, and what makes it unusable (None when it is complete)."""
     if not isinstance(owner, str) or not owner.strip():
-        return None, "has no owner"
+        return None, "it has no owner"
     if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON:
-        return None, "has no reason"
+        return None, "it has no reason"
     if expires is None:
-        return None, "has no expiry (expires: YYYY-MM-DD)"
+        return None, "it has no expiry (expires: YYYY-MM-DD)"
     try:
         return dt.date.fromisoformat(str(expires).strip()), None
     except ValueError:
-        return None, f"expiry {str(expires)[:20]!r} is not a date (YYYY-MM-DD)"
+        return None, f"its expiry {str(expires)[:20]!r} is not a date (YYYY-MM-DD)"
 
 
 @dataclass(frozen=True)

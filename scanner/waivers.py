@@ -54,6 +54,7 @@ class ConfigWaiverProblem:
     path: str
     line: int
     message: str
+    """`for <rule> on <resource> <what is wrong>`."""
 
 
 class WaiverBook:
@@ -72,9 +73,10 @@ class WaiverBook:
                 self.config_problems.append(ConfigWaiverProblem(where, waiver.line, problem))
 
     def _config_problem(self, waiver: ConfigWaiver) -> str | None:
-        what = f"config waiver ({waiver.origin}) for {waiver.rule} on {waiver.resource}"
+        """What is wrong, after `config waiver (file:line) ` (the engine names the file as reports do)."""
+        what = f"for {waiver.rule} on {waiver.resource}"
         if waiver.problem is not None or waiver.expires is None:
-            return f"{what} ignored: it {waiver.problem or 'has no expiry'}"
+            return f"{what} ignored: {waiver.problem or 'it has no expiry'}"
         if waiver.expires < self.today:
             return f"{what} expired on {waiver.expires.isoformat()}"
         if self._too_long(waiver.expires):
