@@ -22,6 +22,10 @@ class ConfigError(GovscanError):
         self.problem = message
         where = f"{path}:{line}" if line else path
         super().__init__(f"{where}: {message}")
+        self._arguments = (path, message, line)
+
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str, int | None]]:
+        return (type(self), self._arguments)  # pickled by its arguments, not by its message
 
 
 class InputError(GovscanError):
@@ -41,3 +45,8 @@ class InputError(GovscanError):
             if column:
                 where += f":{column}"
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str, int | None, int | None]]:
+        # Worker processes send InputErrors back pickled; the default (the message alone) cannot
+        # rebuild one, and the pool's result thread would die on it, hanging the scan.
+        return (type(self), (self.path, self.problem, self.line, self.column))
