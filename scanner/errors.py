@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from govscan.scanner.printable import printable
+
 
 class GovscanError(Exception):
     """A problem the user can fix; `str()` is the whole one-line message."""
@@ -21,7 +23,7 @@ class ConfigError(GovscanError):
         self.line = line
         self.problem = message
         where = f"{path}:{line}" if line else path
-        super().__init__(f"{where}: {message}")
+        super().__init__(printable(f"{where}: {message}"))  # keys are the user's: `"\n": 1` stays one line
         self._arguments = (path, message, line)
 
     def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str, int | None]]:

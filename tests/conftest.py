@@ -32,7 +32,8 @@ settings.register_profile(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-settings.load_profile(os.environ.get("GOVSCAN_HYPOTHESIS_PROFILE", "govscan"))
+settings.register_profile("thorough", parent=settings.get_profile("govscan"), max_examples=2000, derandomize=False)
+settings.load_profile(os.environ.get("GOVSCAN_HYPOTHESIS_PROFILE", "govscan"))  # "thorough" to hunt for more
 
 
 @pytest.fixture(autouse=True)

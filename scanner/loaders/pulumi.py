@@ -203,8 +203,13 @@ def _dependencies(state: dict[str, Any]) -> Iterator[str]:
     """URNs the resource's inputs depend on (propertyDependencies, dependencies)."""
     by_property = state.get("propertyDependencies")
     for urns in by_property.values() if isinstance(by_property, dict) else ():
-        yield from (u for u in urns or () if isinstance(u, str))
-    yield from (u for u in state.get("dependencies") or () if isinstance(u, str))
+        yield from (u for u in _list(urns) if isinstance(u, str))
+    yield from (u for u in _list(state.get("dependencies")) if isinstance(u, str))
+
+
+def _list(value: Any) -> list[Any]:
+    """A list where one is expected; anything else (a hand-edited or hostile file) is empty."""
+    return value if isinstance(value, list) else []
 
 
 def _resource(
@@ -214,7 +219,7 @@ def _resource(
     inputs = state.get("inputs")
     body = normaliser.value(inputs if isinstance(inputs, dict) else {}, "")
     before = _Normaliser().value(old.get("inputs"), "") if old and isinstance(old.get("inputs"), dict) else None
-    for pointer in state.get("additionalSecretOutputs") or []:
+    for pointer in _list(state.get("additionalSecretOutputs")):
         if isinstance(pointer, str):
             normaliser.sensitive.add("/" + escape_pointer_token(snake(pointer)))
     parts = urn.split("::")

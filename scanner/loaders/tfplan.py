@@ -96,11 +96,13 @@ def configuration_references(document: dict[str, Any]) -> dict[str, frozenset[st
         prefix, module = stack.pop()
         if not isinstance(module, dict):
             continue
-        for resource in module.get("resources") or []:
+        resources = module.get("resources")
+        for resource in resources if isinstance(resources, list) else ():
             if isinstance(resource, dict) and isinstance(resource.get("address"), str):
                 refs = {_referenced(prefix, r) for r in _reference_strings(resource.get("expressions"))}
                 found[prefix + resource["address"]] = frozenset(r for r in refs if r)
-        for name, call in (module.get("module_calls") or {}).items():
+        calls = module.get("module_calls")
+        for name, call in calls.items() if isinstance(calls, dict) else ():
             if isinstance(call, dict):
                 stack.append((f"{prefix}module.{name}.", call.get("module")))
     return found

@@ -66,7 +66,7 @@ class TerraformSource:
         while stack:
             prefix, directory, module = stack.pop()
             calls = module.get("module_calls") if isinstance(module, dict) else None
-            for name, call in (calls or {}).items():
+            for name, call in calls.items() if isinstance(calls, dict) else ():
                 source = call.get("source") if isinstance(call, dict) else None
                 if isinstance(source, str) and source.startswith(("./", "../")):
                     address = f"{prefix}module.{name}"
