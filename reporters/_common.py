@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from govscan.scanner.model import Enforcement, Finding, ScanReport, Severity, Status
+from govscan.scanner.model import Enforcement, Evaluation, Finding, ScanReport, Severity, Status
 
 STDIN_PATH = "<stdin>"
 STDIN_NAME = "stdin"
@@ -96,6 +96,12 @@ def undecided_evaluations(report: ScanReport) -> list[tuple[str, str, Status, st
     """(rule id, resource uid, status, reason) of not-evaluated and errored evaluations, sorted."""
     rows = [(e.rule_id, e.resource_uid, e.status, e.reason) for e in report.evaluations if e.status in UNDECIDED]
     return sorted(rows, key=lambda r: (r[0], r[1], r[2].value, r[3]))
+
+
+def undecided_order(e: Evaluation) -> tuple[str, str, str, str, str, int, int]:
+    """Rule, resource, status, reason, then place: one uid in two files (a base and an overlay) keeps its order."""
+    at = e.location
+    return (e.rule_id, e.resource_uid, e.status.value, e.reason, *((at.path, at.line, at.column) if at else ("", 0, 0)))
 
 
 def sorted_skipped(report: ScanReport) -> list[tuple[str, int, str]]:

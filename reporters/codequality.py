@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from govscan.reporters._common import json_chunks, repo_path, sorted_findings
+from govscan.reporters._common import json_chunks, repo_path, sorted_findings, undecided_order
 from govscan.scanner.model import Enforcement, Finding, ScanReport, Severity, Status
 
 
@@ -57,10 +57,13 @@ def issues(report: ScanReport) -> list[dict[str, Any]]:
                 },
             }
         )
-    for evaluation in report.evaluations:
-        if evaluation.status is not Status.NOT_EVALUATED:
-            continue
+    places = {f.resource.uid: (f.resource.path, f.resource.line) for f in report.findings}
+    undecided = (e for e in report.evaluations if e.status is Status.NOT_EVALUATED)
+    for evaluation in sorted(undecided, key=undecided_order):
+        # the engine records where; a report read back from JSON (merged shards) does not: use a
+        # finding on the same resource, else the scan target
         where = evaluation.location
+        path, line = (where.path, where.line) if where else places.get(evaluation.resource_uid, (evaluation.target, 1))
         identity = f"not-evaluated\x1f{evaluation.rule_id}\x1f{evaluation.resource_uid}"
         out.append(
             {
@@ -68,10 +71,7 @@ def issues(report: ScanReport) -> list[dict[str, Any]]:
                 "check_name": evaluation.rule_id,
                 "fingerprint": _unique(hashlib.sha256(identity.encode()).hexdigest()[:20], seen),
                 "severity": "info",
-                "location": {
-                    "path": repo_path(where.path) if where else "",
-                    "lines": {"begin": max(1, where.line) if where else 1},
-                },
+                "location": {"path": repo_path(path), "lines": {"begin": max(1, line)}},
             }
         )
     return out

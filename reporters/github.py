@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from govscan.reporters._common import STDIN_PATH, blocking_checker, repo_path, sorted_findings
 from govscan.scanner.model import Enforcement, Finding, ScanReport
+from govscan.scanner.printable import printable, printable_lines
 
 ANNOTATIONS_PER_KIND = 10
 """Annotations of one kind (error, warning, notice) GitHub shows per step."""
@@ -26,8 +27,9 @@ MESSAGE_LIMIT = 1000
 
 
 def escape_data(text: str) -> str:
-    """A workflow command's message: `%`, CR and LF are percent-encoded."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message: `%`, CR and LF are percent-encoded; other control and bidi
+    characters (an ANSI escape, a right-to-left override) are shown as `\\x1b`, `\\u202e`."""
+    return printable_lines(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:
@@ -72,7 +74,7 @@ def log_line(finding: Finding, kind: str) -> str:
     where = f"{repo_path(finding.location.path)}:{finding.location.line}:{finding.location.column}"
     label = "waived" if finding.waived else kind
     message = " ".join(finding.message.split())
-    return f"govscan: {label} {where} {finding.rule_id}: {message}"
+    return printable(f"govscan: {label} {where} {finding.rule_id}: {message}")  # a file name may hold a newline
 
 
 def render(report: ScanReport) -> str:

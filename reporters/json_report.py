@@ -11,7 +11,8 @@ keys, so that `read_report` rebuilds the whole ScanReport (what `govscan merge` 
   `by_domain` counts every finding, waived included. `blocking` counts the findings the gate
   treats as blocking (with `--fail-on warn` that includes warn findings).
 - `findings` in Finding.sort_key() order (file, line, column, rule, fingerprint)
-- `not_evaluated` [{rule_id, resource_uid, status (not-evaluated | error), reason}] for not-evaluated and errored evaluations
+- `not_evaluated` [{rule_id, resource_uid, status (not-evaluated | error), reason, location {file, line, column}
+  or null}] for not-evaluated and errored evaluations (location: where the resource is, when known)
 - `skipped` [{file, line, reason, target}]
 - `shard` {index, count} for one shard of a `--shard i/n` scan, else null; `targets` [path as given]
 - `evaluations` [{rule_id, status, tier, reason, target, resources: [uid]}]: every (rule, resource)
@@ -33,12 +34,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from govscan.reporters._common import (
+    UNDECIDED,
     blocking_checker,
     count_evaluations,
     count_findings_by_enforcement,
     json_chunks,
     sorted_findings,
-    undecided_evaluations,
+    undecided_order,
 )
 from govscan.scanner.model import (
     Enforcement,
@@ -170,8 +172,16 @@ def report_dict(report: ScanReport) -> dict[str, Any]:
         },
         "findings": [finding_dict(f) for f in findings],
         "not_evaluated": [
-            {"rule_id": rule_id, "resource_uid": uid, "status": status.value, "reason": reason}
-            for rule_id, uid, status, reason in undecided_evaluations(report)
+            {
+                "rule_id": e.rule_id,
+                "resource_uid": e.resource_uid,
+                "status": e.status.value,
+                "reason": e.reason,
+                "location": None
+                if e.location is None
+                else {"file": e.location.path, "line": e.location.line, "column": e.location.column},
+            }
+            for e in sorted((e for e in report.evaluations if e.status in UNDECIDED), key=undecided_order)
         ],
         "skipped": [
             {"file": s.path, "line": s.line, "reason": s.reason, "target": s.target}
@@ -261,17 +271,26 @@ def read_report(data: Any) -> ScanReport:
         for i, item in enumerate(data["findings"]):
             where = f"findings[{i}]"
             findings.append(_finding(item))
+        where = "not_evaluated"
+        located: dict[tuple[str, str, str, str], list[Location]] = {}  # in place order, taken in turn
+        for e in data["not_evaluated"]:
+            if e.get("location"):
+                at = e["location"]
+                key = (str(e["rule_id"]), str(e["resource_uid"]), str(e["status"]), str(e["reason"]))
+                located.setdefault(key, []).append(Location(str(at["file"]), int(at["line"]), int(at["column"])))
         evaluations = []
         where = "evaluations"
         for i, group in enumerate(data["evaluations"]):
             where = f"evaluations[{i}]"
             status, tier = Status(group["status"]), Tier(group["tier"]) if group["tier"] else None
             for uid in group["resources"]:
+                places = located.get((str(group["rule_id"]), str(uid), status.value, str(group["reason"])))
                 evaluations.append(
                     Evaluation(
-                        str(group["rule_id"]), str(uid), status, tier, str(group["reason"]), str(group["target"])
+                        str(group["rule_id"]), str(uid), status, tier, str(group["reason"]), str(group["target"]),
+                        places.pop(0) if places else None,
                     )
-                )
+                )  # fmt: skip
         rules = []
         where = "rules"
         for i, rule in enumerate(data["rules"]):

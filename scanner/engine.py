@@ -224,13 +224,14 @@ _CODE_ROOT = Path(__file__).resolve().parents[1]
 """What crash sites are named relative to (`rules/ha/replicas.py:42`), the same on every machine."""
 
 
-def crash_reason(what: str, exc: BaseException) -> str:
+def crash_reason(what: str, exc: BaseException, quote: bool = False) -> str:
     """`rule X crashed: TypeError at rules/x/y.py:42`, without the exception's text.
 
     The text of a ValueError or KeyError often quotes the input (`invalid literal for int(): 'hunter2'`),
-    and the input may be a secret. govscan's own exceptions say nothing about inputs and are kept.
+    and the input may be a secret. govscan's own exceptions say nothing about inputs and are kept;
+    `quote` keeps the text too (a Rego policy's error: its author needs the engine's words).
     """
-    if isinstance(exc, UndeclaredRead | GovscanError):
+    if quote or isinstance(exc, UndeclaredRead | GovscanError):
         return f"{what} crashed: {type(exc).__name__}: {exc}"[:300]
     site = "?"
     frame = exc.__traceback__
@@ -357,7 +358,8 @@ def run_rule(rule: Rule, resource: Resource, index: int, ctx: Context, options: 
     except UnknownValue as unknown:  # a plan value known only after apply: undecided, never a pass
         results.append(NotEvaluated(str(unknown)))
     except Exception as exc:  # a rule bug must never abort the scan or pass silently
-        return _Outcome(rule.id, index, Status.ERROR, reason=crash_reason(f"rule {rule.id}", exc))
+        reason = crash_reason(f"rule {rule.id}", exc, quote=rule.id.startswith(POLICY_PREFIX))
+        return _Outcome(rule.id, index, Status.ERROR, reason=reason)
     violations = tuple((v, location_of(resource, v.pointer)) for v in results if isinstance(v, Violation))
     if violations:
         return _Outcome(rule.id, index, Status.FAIL, violations)

@@ -24,10 +24,9 @@ class ConfigError(GovscanError):
         self.problem = message
         where = f"{path}:{line}" if line else path
         super().__init__(printable(f"{where}: {message}"))  # keys are the user's: `"\n": 1` stays one line
-        self._arguments = (path, message, line)
 
-    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str, int | None]]:
-        return (type(self), self._arguments)  # pickled by its arguments, not by its message
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str, int | None], dict[str, object]]:
+        return (type(self), (self.path, self.problem, self.line), dict(self.__dict__))  # by its arguments
 
 
 class InputError(GovscanError):
@@ -48,7 +47,8 @@ class InputError(GovscanError):
                 where += f":{column}"
         super().__init__(f"{where}: {message}")
 
-    def __reduce__(self) -> tuple[type[InputError], tuple[str, str, int | None, int | None]]:
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str, int | None, int | None], dict[str, object]]:
         # Worker processes send InputErrors back pickled; the default (the message alone) cannot
-        # rebuild one, and the pool's result thread would die on it, hanging the scan.
-        return (type(self), (self.path, self.problem, self.line, self.column))
+        # rebuild one, and the pool's result thread would die on it, hanging the scan. The state
+        # carries what was set after construction (`target`).
+        return (type(self), (self.path, self.problem, self.line, self.column), dict(self.__dict__))

@@ -16,6 +16,18 @@ _ESCAPES = {code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" for cod
 _ESCAPES.update({ord("\n"): "\\n", ord("\r"): "\\r"})
 
 
+_KEEP_LINES = {code: escape for code, escape in _ESCAPES.items() if code not in (ord("\n"), ord("\r"))}
+
+
 def printable(text: str) -> str:
     """`text` with control, bidi and line-breaking characters shown as escapes (`\\n`, `\\x1b`)."""
     return text if text.isprintable() and text.isascii() else text.translate(_ESCAPES)
+
+
+def printable_lines(text: str) -> str:
+    """As printable(), but CR and LF stay (for a format that encodes them itself)."""
+    return (
+        text
+        if text.isascii() and text.replace("\n", "").replace("\r", "").isprintable()
+        else text.translate(_KEEP_LINES)
+    )

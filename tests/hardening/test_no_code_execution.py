@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from hardening import HOSTILE, ROOT, govscan, scan_here, tool_findings
+from hardening import HOSTILE, ROOT, govscan, one_line_error, scan_here, tool_findings
 
 SHIPPED = ("scanner", "rules", "reporters", "benchmarks")
 SAFE_LOADERS = {"yaml.SafeLoader", "yaml.CSafeLoader", "SafeLoader", "CSafeLoader", "_Loader"}
@@ -155,3 +155,24 @@ def test_python_tags_never_construct_objects(tmp_path: Path, tag: str, message: 
     report = scan_here(tmp_path, "x.yaml")
     assert tool_findings(report) == [("govscan.input-error", "x.yaml", 5, 6, message)]
     assert not marker.exists()
+
+
+def test_names_from_inputs_cannot_forge_lines_in_a_ci_log(tmp_path: Path) -> None:
+    """A file named with a newline and a resource named with a workflow command and escapes, in the
+    table, the github format's log lines and stderr: every line govscan prints is its own."""
+    (tmp_path / "ok.yaml\n::error file=x::forged.yaml").write_text((HOSTILE / "forged-log-lines.json").read_text())
+    (tmp_path / "bad\n::add-mask::x.yaml").write_text("apiVersion: v1\nkind: [\n")
+    shown = {
+        "table": "ok.yaml\\n::error file=x::forged.yaml",
+        "github": "file=ok.yaml%0A%3A%3Aerror file=x%3A%3Aforged.yaml",
+    }
+    for fmt in ("table", "github"):
+        result = govscan("scan", ".", "--no-config", "-q", "-r", "ha.replicas", "-f", fmt, cwd=tmp_path)
+        assert result.returncode == 2
+        for line in (result.stdout + result.stderr).splitlines():
+            assert not line.lstrip().startswith("::") or line.startswith(("::error file=", "::warning", "::notice")), (
+                line
+            )
+            assert "\x1b" not in line and "\u202e" not in line, line
+        assert shown[fmt] in result.stdout, fmt
+    assert one_line_error(result).startswith("bad\\n::add-mask::x.yaml:3: malformed YAML")

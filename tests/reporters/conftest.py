@@ -304,7 +304,7 @@ EVALUATIONS = (
         Status.NOT_EVALUATED,
         Tier.PRODUCTION,
         "cluster returned 403 listing policy/v1 PodDisruptionBudgets",
-        Location("deploy/prod/web.yaml", 1, 1),
+        location=Location("deploy/prod/web.yaml", 1, 1),
     ),
     Evaluation("ha.pdb", API.uid, Status.PASS, Tier.PRODUCTION),
     Evaluation(

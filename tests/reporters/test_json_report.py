@@ -128,18 +128,21 @@ def test_not_evaluated_and_skipped(report: ScanReport) -> None:
             "resource_uid": "file:deploy/prod/broken.yaml",
             "status": "error",
             "reason": "could not parse YAML: mapping values are not allowed here",
+            "location": None,
         },
         {
             "rule_id": "ha.pdb",
             "resource_uid": "apps/Deployment/shop/web",
             "status": "not-evaluated",
             "reason": "cluster returned 403 listing policy/v1 PodDisruptionBudgets",
+            "location": {"file": "deploy/prod/web.yaml", "line": 1, "column": 1},
         },
         {
             "rule_id": "secrets.plaintext-env",
             "resource_uid": "apps/Deployment/default/api",
             "status": "error",
             "reason": "rule crashed: KeyError 'env'",
+            "location": None,
         },
     ]
     assert data["skipped"] == [
