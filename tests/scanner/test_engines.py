@@ -175,6 +175,7 @@ def test_a_check_checkov_was_told_to_skip_is_not_evaluated(run: dict[str, Any]) 
             "status": "not-evaluated",
             "reason": "checkov skipped it (the odoo image runs as uid 101, which owns the filestore volume); govscan "
             "waivers need an owner and an expiry: waive checkov.CKV_K8S_40 instead",
+            "location": {"file": "fixtures/engines/k8s/erp-prod.yaml", "line": 10, "column": 1},
         }
     ]
     failing = {f["resource"]["uid"] for f in run["json"]["findings"] if f["rule_id"] == "checkov.CKV_K8S_40"}
