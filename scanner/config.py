@@ -182,7 +182,9 @@ class DriftSettings:
     """Per check (missing, unmanaged, modified, hand-edit): enforcement per tier over the defaults."""
 
 
-DEFAULT_TIER_TAGS = ("govscan.io/tier", "Environment", "environment", "Env", "env", "Tier", "tier", "Stage", "stage")
+DEFAULT_TIER_TAGS = ("govscan.io/tier", "Environment", "environment", "Env", "env", "Stage", "stage")
+"""Tags that name the environment. Not `Tier`: AWS three-tier estates tag `Tier: web`, and a tier tag
+naming no tier is an input error (fail closed), so it would stop their scans; add it under tiers.tags."""
 
 
 @dataclass

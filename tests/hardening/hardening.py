@@ -15,7 +15,7 @@ from govscan.scanner.engine import ScanRequest, scan
 from govscan.scanner.model import Rule, ScanReport
 
 ROOT = Path(__file__).resolve().parents[2]
-HOSTILE = ROOT / "fixtures" / "hostile"
+HOSTILE = Path(__file__).parent / "hostile"
 TODAY = dt.date(2026, 11, 23)
 FORMATS = ("table", "json", "sarif", "junit", "codequality")
 

@@ -1,4 +1,4 @@
-"""Hostile YAML and JSON: each case has a fixture in fixtures/hostile/ (or is generated here when it
+"""Hostile YAML and JSON: each case has a fixture in tests/hardening/hostile/ (or is generated here when it
 is huge or cannot live in git: symlinks, FIFOs, sparse files) and an exact expected outcome."""
 
 from __future__ import annotations
