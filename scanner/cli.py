@@ -19,7 +19,7 @@ from govscan.scanner.version import __version__
 if TYPE_CHECKING:
     from govscan.scanner.engine import ScanRequest
     from govscan.scanner.loaders.cluster import Target
-    from govscan.scanner.model import ScanReport
+    from govscan.scanner.model import Enforcement, ScanReport, Tier
 
 app = typer.Typer(
     name="govscan",
@@ -75,6 +75,29 @@ def _parse_size(text: str) -> int:
 
 def _is_ci() -> bool:
     return bool(os.environ.get("CI")) or bool(os.environ.get("GITHUB_ACTIONS")) or bool(os.environ.get("GITLAB_CI"))
+
+
+def parse_tier_flag(flag: str, value: str | None) -> Tier | None:
+    from govscan.scanner.model import Tier
+
+    try:
+        return Tier.parse(value) if value else None
+    except ValueError:
+        raise UsageError(
+            f"{flag}: unknown tier {value!r}; choose production, staging, qa, development or sandbox"
+        ) from None
+
+
+def parse_fail_on(value: str) -> Enforcement:
+    from govscan.scanner.model import Enforcement
+
+    try:
+        threshold = Enforcement.parse(value)
+        if threshold is Enforcement.OFF:
+            raise KeyError(value)
+    except KeyError:
+        raise UsageError(f"--fail-on: {value!r} is not one of block, warn, info") from None
+    return threshold
 
 
 def check_formats(formats: list[str], outputs: list[Path]) -> list[str]:
@@ -275,7 +298,6 @@ def scan(
     from govscan.scanner.config import find_config, load_config
     from govscan.scanner.engine import ScanRequest
     from govscan.scanner.engine import scan as run_scan
-    from govscan.scanner.model import Enforcement, Tier
     from govscan.scanner.shard import Shard
 
     try:
@@ -283,18 +305,8 @@ def scan(
         shard_value = Shard.parse(shard) if shard is not None else None
         if "-" in context:
             raise UsageError("--context: stdin (-) cannot be context; pass files or directories")
-        try:
-            tier_value = Tier.parse(tier) if tier else None
-        except ValueError:
-            raise UsageError(
-                f"--tier: unknown tier {tier!r}; choose production, staging, qa, development or sandbox"
-            ) from None
-        try:
-            threshold = Enforcement.parse(fail_on)
-            if threshold is Enforcement.OFF:
-                raise KeyError(fail_on)
-        except KeyError:
-            raise UsageError(f"--fail-on: {fail_on!r} is not one of block, warn, info") from None
+        tier_value = parse_tier_flag("--tier", tier)
+        threshold = parse_fail_on(fail_on)
         if paths == ["-"] and sys.stdin.isatty():
             raise UsageError(
                 "reading manifests from stdin, but stdin is a terminal; pipe input, e.g. helm template . | govscan scan -"
@@ -338,11 +350,7 @@ def scan(
     except GovscanError as exc:
         _fail(str(exc), exc.exit_code)
 
-    write_reports(report, formats, output, color, sarif_category=sarif_category)
-    gate = report.gate
-    if gate.exit_code == 2:
-        typer.echo(f"govscan: error: {printable(gate.reason)}", err=True)
-    raise typer.Exit(gate.exit_code)
+    _finish(report, formats, output, color, sarif_category)
 
 
 @app.command()
@@ -382,16 +390,10 @@ def merge(
       govscan merge shard-*.json -f table -f sarif -o govscan.sarif -f junit -o junit.xml
     """
     from govscan.scanner import merge as merging
-    from govscan.scanner.model import Enforcement
 
     try:
         formats = check_formats(format, output)
-        try:
-            threshold = Enforcement.parse(fail_on)
-            if threshold is Enforcement.OFF:
-                raise KeyError(fail_on)
-        except KeyError:
-            raise UsageError(f"--fail-on: {fail_on!r} is not one of block, warn, info") from None
+        threshold = parse_fail_on(fail_on)
         report = merging.merge(
             [merging.load(path) for path in reports],
             fail_on=threshold,
@@ -401,11 +403,7 @@ def merge(
     except GovscanError as exc:
         _fail(str(exc), exc.exit_code)
 
-    write_reports(report, formats, output, color, sarif_category=sarif_category)
-    gate = report.gate
-    if gate.exit_code == 2:
-        typer.echo(f"govscan: error: {gate.reason}", err=True)
-    raise typer.Exit(gate.exit_code)
+    _finish(report, formats, output, color, sarif_category)
 
 
 # --- live clusters: govscan cluster, govscan cluster check-access, govscan drift --------------------
@@ -476,20 +474,9 @@ def _scan_request(
     """The ScanRequest of a live command (cluster, drift): same meaning as `scan`'s flags."""
     from govscan.scanner.config import find_config, load_config
     from govscan.scanner.engine import ScanRequest
-    from govscan.scanner.model import Enforcement, Tier
 
-    try:
-        tier_value = Tier.parse(tier) if tier else None
-    except ValueError:
-        raise UsageError(
-            f"--tier: unknown tier {tier!r}; choose production, staging, qa, development or sandbox"
-        ) from None
-    try:
-        threshold = Enforcement.parse(fail_on)
-        if threshold is Enforcement.OFF:
-            raise KeyError(fail_on)
-    except KeyError:
-        raise UsageError(f"--fail-on: {fail_on!r} is not one of block, warn, info") from None
+    tier_value = parse_tier_flag("--tier", tier)
+    threshold = parse_fail_on(fail_on)
     config_path = None if no_config else (config or find_config(config_start))
     return ScanRequest(
         targets=targets,
@@ -525,9 +512,10 @@ def _target(
 def _finish(
     report: ScanReport, formats: list[str], output: list[Path], color: bool | None, sarif_category: str | None
 ) -> NoReturn:
+    """Write every report, then exit with the gate's code (its reason on stderr when it is 2)."""
     write_reports(report, formats, output, color, sarif_category=sarif_category)
     if report.gate.exit_code == 2:
-        typer.echo(f"govscan: error: {report.gate.reason}", err=True)
+        typer.echo(f"govscan: error: {printable(report.gate.reason)}", err=True)
     raise typer.Exit(report.gate.exit_code)
 
 
@@ -852,24 +840,11 @@ def gate(
     from govscan.scanner.config import Config
     from govscan.scanner.engine import ScanRequest
     from govscan.scanner.gates import Evidence, GateRequest, ci_evidence, run_gate
-    from govscan.scanner.model import Enforcement, Tier
 
     try:
         formats = check_formats(format, output)
-        tiers = {}
-        for flag, value in (("--tier", tier), ("--target", target)):
-            try:
-                tiers[flag] = Tier.parse(value) if value else None
-            except ValueError:
-                raise UsageError(
-                    f"{flag}: unknown tier {value!r}; choose production, staging, qa, development or sandbox"
-                ) from None
-        try:
-            threshold = Enforcement.parse(fail_on)
-            if threshold is Enforcement.OFF:
-                raise KeyError(fail_on)
-        except KeyError:
-            raise UsageError(f"--fail-on: {fail_on!r} is not one of block, warn, info") from None
+        tiers = {flag: parse_tier_flag(flag, value) for flag, value in (("--tier", tier), ("--target", target))}
+        threshold = parse_fail_on(fail_on)
         if emergency and not (reason or "").strip():
             raise UsageError("--emergency needs --reason TEXT: why the change cannot wait (it is kept in the report)")
         if reason is not None and not emergency:
@@ -928,11 +903,7 @@ def gate(
     except GovscanError as exc:
         _fail(str(exc), exc.exit_code)
 
-    write_reports(report, formats, output, color, sarif_category=sarif_category)
-    decision = report.gate
-    if decision.exit_code == 2:
-        typer.echo(f"govscan: error: {decision.reason}", err=True)
-    raise typer.Exit(decision.exit_code)
+    _finish(report, formats, output, color, sarif_category)
 
 
 @rules_app.command("list")
