@@ -33,7 +33,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -125,36 +124,39 @@ def _from_disk(spec: str, cwd: Path, tests: bool) -> list[PolicyModule]:
     return modules
 
 
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, check=False)
-
-
 def _from_git(spec: str, cwd: Path, tests: bool) -> list[PolicyModule]:
-    """git:REF:PATH, PATH from the repository root: the files as committed at REF, never the work tree."""
+    """git:REF:PATH, PATH from the repository root: the files as committed at REF, never the work tree.
+    Read through gittree's plumbing (safe environment, no prompts), as `govscan gate` reads its trees."""
+    from govscan.scanner.gittree import open_repository
+
     ref, sep, where = spec[len("git:") :].partition(":")
     if not sep or not ref or not where or ref.startswith("-"):
         raise UsageError(f"--policy {spec}: write git:REF:PATH, e.g. git:origin/main:policy")
     if shutil.which("git") is None:
         raise UsageError(f"--policy {spec}: git is not installed (apt-get install git)")
-    inside = _git(cwd, "rev-parse", "--is-inside-work-tree")
-    if inside.returncode != 0:
-        raise UsageError(f"--policy {spec}: {cwd} is not inside a git repository")
-    if _git(cwd, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+    try:
+        repo = open_repository(cwd)
+    except UsageError:
+        raise UsageError(f"--policy {spec}: {cwd} is not inside a git repository") from None
+    try:
+        repo.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except UsageError:
         raise UsageError(
             f"--policy {spec}: git ref {ref!r} not found (in CI, fetch it first: git fetch origin {ref.split('/')[-1]})"
-        )
+        ) from None
     path = where.strip("/") or "."
-    listed = _git(cwd, "ls-tree", "-r", "-z", "--name-only", "--full-tree", ref, "--", path)
-    names = [n for n in listed.stdout.decode("utf-8", "replace").split("\0") if n]
-    if listed.returncode != 0 or not names:
+    try:
+        listed = repo.run("ls-tree", "-r", "-z", "--name-only", "--full-tree", ref, "--", path)
+    except UsageError:
+        listed = b""
+    names = [n for n in listed.decode("utf-8", "replace").split("\0") if n]
+    if not names:
         raise UsageError(f"--policy {spec}: {path} does not exist at {ref}")
     modules = []
     for name in sorted(n for n in names if _wanted(n.rsplit("/", 1)[-1], tests)):
-        shown = _git(cwd, "show", f"{ref}:{name}")
-        if shown.returncode != 0:
-            raise UsageError(f"{ref}:{name}: git show failed: {shown.stderr.decode('utf-8', 'replace').strip()}")
+        blob = repo.run("cat-file", "blob", f"{ref}:{name}")
         try:
-            source = shown.stdout.decode("utf-8")
+            source = blob.decode("utf-8")
         except UnicodeDecodeError:
             raise UsageError(f"{ref}:{name}: cannot read policy: not UTF-8") from None
         modules.append(PolicyModule(f"{ref}:{name}", source))
